@@ -1,0 +1,103 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+const requestIDKey = "request_id"
+
+// requestID gives every request a random ID, returned in the X-Request-ID
+// header, shown on error pages and written in every log line about it.
+func (h *Handler) requestID(c *gin.Context) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error.
+	id := hex.EncodeToString(b)
+	c.Set(requestIDKey, id)
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+func requestID(c *gin.Context) string {
+	return c.GetString(requestIDKey)
+}
+
+// accessLog writes one line per request. It logs the path without its
+// query, because the callback's query carries the authorization code.
+func (h *Handler) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	h.log.Info("request",
+		"method", c.Request.Method,
+		"path", c.Request.URL.Path,
+		"status", c.Writer.Status(),
+		"duration_ms", float64(time.Since(start).Microseconds())/1000,
+		"request_id", requestID(c),
+	)
+}
+
+// recover turns a panic in a handler into the generic error page.
+func (h *Handler) recover(c *gin.Context, recovered any) {
+	h.fail(c, fmt.Errorf("panic: %v", recovered))
+}
+
+// securityHeaders sets the headers every response carries. The pages use no
+// script at all, so the policy forbids every script.
+func (h *Handler) securityHeaders(c *gin.Context) {
+	header := c.Writer.Header()
+	header.Set("Content-Security-Policy", h.csp)
+	header.Set("X-Content-Type-Options", "nosniff")
+	header.Set("X-Frame-Options", "DENY")
+	header.Set("Referrer-Policy", "no-referrer")
+	c.Next()
+}
+
+// contentSecurityPolicy builds the policy header. Images may come from any
+// https origin, because providers serve profile pictures from other hosts
+// (Auth0 uses Gravatar and its own CDN), and from the extra sources given.
+func contentSecurityPolicy(imageSources []string) string {
+	images := []string{"'self'", "data:", "https:"}
+	for _, src := range imageSources {
+		if u, err := url.Parse(src); err == nil && u.Scheme != "" && u.Host != "" {
+			images = append(images, u.Scheme+"://"+u.Host)
+		}
+	}
+	return strings.Join([]string{
+		"default-src 'none'",
+		"style-src 'self'",
+		"img-src " + strings.Join(images, " "),
+		"form-action 'self'",
+		"base-uri 'none'",
+		"frame-ancestors 'none'",
+	}, "; ")
+}
+
+// noStore keeps pages that show a person's data or tokens out of every cache.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// requireLogin lets signed-in people through. Anyone else is sent to sign
+// in, and comes back to the page they asked for afterwards.
+func (h *Handler) requireLogin(c *gin.Context) {
+	if _, ok := currentProfile(c); ok {
+		c.Next()
+		return
+	}
+
+	target := "/login"
+	if c.Request.Method == http.MethodGet {
+		target += "?returnTo=" + url.QueryEscape(c.Request.URL.RequestURI())
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusFound, target)
+	c.Abort()
+}

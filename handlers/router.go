@@ -1,0 +1,198 @@
+// Package handlers holds the Gin handlers and middleware of the application:
+// the pages, sign-in and sign-out, the session guard and the error pages.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-gonic/gin"
+
+	"github.com/pureweb-auth/launchgate/authenticator"
+	"github.com/pureweb-auth/launchgate/platform"
+	"github.com/pureweb-auth/launchgate/web"
+)
+
+// Authenticator is the part of the OpenID Connect relying party that the
+// sign-in handlers use. *authenticator.Authenticator implements it.
+type Authenticator interface {
+	AuthCodeURL(at authenticator.Attempt) string
+	Exchange(ctx context.Context, code string, at authenticator.Attempt) (*authenticator.Identity, error)
+	LogoutURL(returnTo string) string
+}
+
+// Launcher runs the PureWeb token flow for one launch. *platform.Launcher
+// implements it.
+type Launcher interface {
+	Launch(ctx context.Context, environmentName string) (*platform.Launch, error)
+}
+
+// Config holds the dependencies and settings of the handlers. Every field
+// without a stated default is required.
+type Config struct {
+	Auth     Authenticator
+	Launcher Launcher
+	Pages    *web.Pages
+	Sessions sessions.Store
+	Logger   *slog.Logger // nil means slog.Default()
+
+	// BaseURL is the public URL of the application, such as
+	// "http://localhost:3000". Its scheme decides whether the session cookie
+	// is Secure, and the provider's logout returns to its root.
+	BaseURL *url.URL
+
+	// SessionMaxAge is how long a sign-in lasts; zero means 8 hours.
+	SessionMaxAge time.Duration
+
+	// LaunchTimeout bounds the whole PureWeb token flow of one visit; zero
+	// means 30 seconds.
+	LaunchTimeout time.Duration
+
+	// ImageSources lists extra origins that pages may load images from, such
+	// as the identity provider's origin for profile pictures.
+	ImageSources []string
+
+	// Demo turns on the demo banner on every page and lists DemoUsers on the
+	// home page.
+	Demo      bool
+	DemoUsers []string
+}
+
+// Handler serves the application's routes. Build one with New.
+type Handler struct {
+	auth          Authenticator
+	launcher      Launcher
+	pages         *web.Pages
+	log           *slog.Logger
+	baseURL       *url.URL
+	cookie        sessions.Options
+	launchTimeout time.Duration
+	csp           string
+	demo          bool
+	demoUsers     []string
+}
+
+// sessionCookie is the name of the session cookie. Over https it carries the
+// __Host- prefix, so browsers accept it only as Secure, host-only, with Path=/.
+const (
+	sessionCookie       = "launch_session"
+	secureSessionCookie = "__Host-launch_session"
+)
+
+// New checks cfg and returns the Gin engine with every route registered.
+func New(cfg Config) (*gin.Engine, error) {
+	h, err := newHandler(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	name := sessionCookie
+	if h.cookie.Secure {
+		name = secureSessionCookie
+	}
+	cfg.Sessions.Options(h.cookie)
+
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(h.requestID, h.accessLog, gin.CustomRecovery(h.recover), h.securityHeaders,
+		sessions.Sessions(name, cfg.Sessions))
+
+	r.StaticFS("/static", http.FS(web.Static()))
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+
+	r.GET("/", h.handle(h.home))
+	r.GET("/login", h.handle(h.login))
+	r.GET("/callback", h.handle(h.callback))
+	r.GET("/logout", h.handle(h.logout))
+
+	private := r.Group("/", h.requireLogin, noStore)
+	private.GET("/user", h.handle(h.user))
+	private.GET("/launch", h.handle(h.launch))
+	private.GET("/credentials", h.handle(h.launch))
+
+	r.NoRoute(h.handle(notFound))
+	r.NoMethod(h.handle(methodNotAllowed))
+	return r, nil
+}
+
+func newHandler(cfg Config) (*Handler, error) {
+	var missing []string
+	if cfg.Auth == nil {
+		missing = append(missing, "Auth")
+	}
+	if cfg.Launcher == nil {
+		missing = append(missing, "Launcher")
+	}
+	if cfg.Pages == nil {
+		missing = append(missing, "Pages")
+	}
+	if cfg.Sessions == nil {
+		missing = append(missing, "Sessions")
+	}
+	if cfg.BaseURL == nil {
+		missing = append(missing, "BaseURL")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("handlers: missing %s in Config", strings.Join(missing, ", "))
+	}
+	if cfg.BaseURL.Scheme != "http" && cfg.BaseURL.Scheme != "https" {
+		return nil, errors.New("handlers: BaseURL must be an absolute http or https URL")
+	}
+
+	h := &Handler{
+		auth:          cfg.Auth,
+		launcher:      cfg.Launcher,
+		pages:         cfg.Pages,
+		log:           cfg.Logger,
+		baseURL:       cfg.BaseURL,
+		launchTimeout: orDefault(cfg.LaunchTimeout, 30*time.Second),
+		csp:           contentSecurityPolicy(cfg.ImageSources),
+		demo:          cfg.Demo,
+		demoUsers:     cfg.DemoUsers,
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	h.cookie = sessions.Options{
+		Path:     "/",
+		MaxAge:   int(orDefault(cfg.SessionMaxAge, 8*time.Hour) / time.Second),
+		Secure:   cfg.BaseURL.Scheme == "https",
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	return h, nil
+}
+
+func orDefault(d, fallback time.Duration) time.Duration {
+	if d <= 0 {
+		return fallback
+	}
+	return d
+}
+
+func notFound(c *gin.Context) error {
+	return &Problem{
+		Status:      http.StatusNotFound,
+		Reason:      "not_found",
+		Title:       "Page not found",
+		Message:     "There is no page at this address. Check the link, or start again from the home page.",
+		ActionURL:   "/",
+		ActionLabel: "Go home",
+	}
+}
+
+func methodNotAllowed(c *gin.Context) error {
+	return &Problem{
+		Status:  http.StatusMethodNotAllowed,
+		Reason:  "method_not_allowed",
+		Title:   "Method not allowed",
+		Message: "This address does not accept " + c.Request.Method + " requests.",
+	}
+}
