@@ -1,0 +1,198 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pureweb-auth/launchgate/authenticator"
+	"github.com/pureweb-auth/launchgate/platform"
+)
+
+// config is the whole configuration, read once at start from the
+// environment (and .env). The variables are documented in .env.example.
+type config struct {
+	Demo       bool
+	ListenAddr string   // host:port the server binds to
+	BaseURL    *url.URL // public URL of the application
+
+	Auth          authenticator.Config
+	SessionSecret string
+	SessionMaxAge time.Duration
+
+	PureWeb platform.Config
+	Launch  platform.LaunchConfig
+
+	LogLevel slog.Level
+}
+
+// minSessionSecret is the shortest SESSION_SECRET accepted: 32 characters
+// carry enough entropy when they are random, as `openssl rand -hex 32` makes.
+const minSessionSecret = 32
+
+// loadConfig reads the configuration through getenv and validates it. It
+// reports every problem at once, each naming the variable and the fix. In
+// demo mode the Auth0 and PureWeb variables are not read, because the
+// emulators supply them.
+func loadConfig(getenv func(string) string, demo bool) (config, error) {
+	r := envReader{getenv: getenv}
+	cfg := config{Demo: demo}
+
+	port := r.port("PORT", "3000")
+	host := r.str("LISTEN_HOST", "")
+	if demo && getenv("LISTEN_HOST") == "" {
+		// The demo sign-in page lets anyone in, so it stays on this machine
+		// unless the operator asks otherwise.
+		host = "127.0.0.1"
+	}
+	cfg.ListenAddr = net.JoinHostPort(host, port)
+	cfg.BaseURL = r.url("BASE_URL", "http://localhost:"+port)
+	cfg.SessionMaxAge = r.duration("SESSION_MAX_AGE", 8*time.Hour)
+	cfg.LogLevel = r.logLevel("LOG_LEVEL")
+
+	cfg.SessionSecret = getenv("SESSION_SECRET")
+	if !demo || cfg.SessionSecret != "" {
+		r.secret("SESSION_SECRET", cfg.SessionSecret)
+	}
+
+	if !demo {
+		cfg.Auth = r.auth(cfg.BaseURL)
+		cfg.PureWeb, cfg.Launch = r.pureweb()
+	}
+
+	if len(r.problems) > 0 {
+		return config{}, fmt.Errorf("invalid configuration:\n  %s",
+			strings.Join(r.problems, "\n  "))
+	}
+	return cfg, nil
+}
+
+// envReader reads variables and collects every problem it finds.
+type envReader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func (r *envReader) fail(format string, args ...any) {
+	r.problems = append(r.problems, fmt.Sprintf(format, args...))
+}
+
+func (r *envReader) str(name, fallback string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func (r *envReader) required(name, hint string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		r.fail("%s is missing: set it to %s", name, hint)
+	}
+	return v
+}
+
+func (r *envReader) port(name, fallback string) string {
+	v := r.str(name, fallback)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		r.fail("%s=%q is not a port: set it to a number from 1 to 65535", name, v)
+		return fallback
+	}
+	return v
+}
+
+func (r *envReader) duration(name string, fallback time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return fallback
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail("%s=%q is not a positive duration: use Go syntax such as 45m or 8h", name, v)
+		return fallback
+	}
+	return d
+}
+
+// url reads an absolute http or https URL. A value without a trailing path
+// keeps none, so callers can join paths to it.
+func (r *envReader) url(name, fallback string) *url.URL {
+	v := r.str(name, fallback)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail("%s=%q is not an absolute http or https URL: use a form such as "+
+			"https://launch.example.com", name, v)
+		return &url.URL{}
+	}
+	return u
+}
+
+func (r *envReader) secret(name, v string) {
+	switch {
+	case v == "":
+		r.fail("%s is missing: set it to a random string of at least %d characters, "+
+			"for example the output of `openssl rand -hex 32`", name, minSessionSecret)
+	case len(v) < minSessionSecret:
+		r.fail("%s is too short (%d characters): use at least %d random characters, "+
+			"for example the output of `openssl rand -hex 32`", name, len(v), minSessionSecret)
+	}
+}
+
+func (r *envReader) logLevel(name string) slog.Level {
+	var level slog.Level
+	v := r.str(name, "info")
+	if err := level.UnmarshalText([]byte(v)); err != nil {
+		r.fail("%s=%q is not a log level: use debug, info, warn or error", name, v)
+	}
+	return level
+}
+
+// auth reads the Auth0 application's settings. AUTH0_ISSUER_URL, when set,
+// replaces the issuer derived from AUTH0_DOMAIN, for custom domains and for
+// other OpenID Connect providers.
+func (r *envReader) auth(base *url.URL) authenticator.Config {
+	cfg := authenticator.Config{
+		ClientID:     r.required("AUTH0_CLIENT_ID", "the Client ID of your Auth0 application"),
+		ClientSecret: r.required("AUTH0_CLIENT_SECRET", "the Client Secret of your Auth0 application"),
+		Audience:     r.str("AUTH0_AUDIENCE", ""),
+	}
+	cfg.RedirectURL = r.url("AUTH0_CALLBACK_URL", base.JoinPath("callback").String()).String()
+
+	if issuer := r.str("AUTH0_ISSUER_URL", ""); issuer != "" {
+		cfg.Issuer = r.url("AUTH0_ISSUER_URL", issuer).String()
+		return cfg
+	}
+	domain := r.required("AUTH0_DOMAIN", "your tenant's domain, such as dev-abc123.us.auth0.com")
+	if strings.Contains(domain, "/") {
+		r.fail("AUTH0_DOMAIN=%q must be a bare host name such as dev-abc123.us.auth0.com, "+
+			"without https:// or a path", domain)
+	}
+	// Auth0 issues tokens with the issuer https://{domain}/, trailing slash
+	// included, and go-oidc compares it exactly.
+	cfg.Issuer = "https://" + domain + "/"
+	return cfg
+}
+
+func (r *envReader) pureweb() (platform.Config, platform.LaunchConfig) {
+	api := platform.Config{
+		BaseURL:      r.url("PUREWEB_API_URL", platform.DefaultBaseURL).String(),
+		ClientID:     r.required("PUREWEB_PROJECT_CLIENT_ID", "the client ID of your PureWeb project's credentials"),
+		ClientSecret: r.required("PUREWEB_PROJECT_CLIENT_SECRET", "the client secret of your PureWeb project's credentials"),
+	}
+	launch := platform.LaunchConfig{
+		LaunchURL:      r.required("PUREWEB_LAUNCH_URL", "the stream launch URL of your PureWeb model"),
+		TokenParam:     r.str("PUREWEB_LAUNCH_TOKEN_PARAM", "token"),
+		ModelID:        r.required("PUREWEB_MODEL_ID", "the ID of the PureWeb model to launch"),
+		SDKVersion:     r.str("PUREWEB_SDK_VERSION", ""),
+		EnvironmentTTL: r.duration("PUREWEB_ENVIRONMENT_TTL", time.Hour),
+	}
+	if launch.LaunchURL != "" {
+		launch.LaunchURL = r.url("PUREWEB_LAUNCH_URL", launch.LaunchURL).String()
+	}
+	return api, launch
+}

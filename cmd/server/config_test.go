@@ -1,0 +1,150 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// env is a getenv over a fixed map.
+type env map[string]string
+
+func (e env) get(key string) string { return e[key] }
+
+func fullEnv() env {
+	return env{
+		"AUTH0_DOMAIN":                  "dev-abc123.us.auth0.com",
+		"AUTH0_CLIENT_ID":               "client-id",
+		"AUTH0_CLIENT_SECRET":           "client-secret",
+		"SESSION_SECRET":                strings.Repeat("s", 32),
+		"PUREWEB_PROJECT_CLIENT_ID":     "pw-id",
+		"PUREWEB_PROJECT_CLIENT_SECRET": "pw-secret",
+		"PUREWEB_MODEL_ID":              "model-1",
+		"PUREWEB_LAUNCH_URL":            "https://preview.example/launch?project=p",
+	}
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(fullEnv().get, false)
+	if err != nil {
+		t.Fatalf("loadConfig() error = %v", err)
+	}
+	checks := []struct {
+		name, got, want string
+	}{
+		{"listen address", cfg.ListenAddr, ":3000"},
+		{"base URL", cfg.BaseURL.String(), "http://localhost:3000"},
+		{"issuer", cfg.Auth.Issuer, "https://dev-abc123.us.auth0.com/"},
+		{"callback", cfg.Auth.RedirectURL, "http://localhost:3000/callback"},
+		{"pureweb API", cfg.PureWeb.BaseURL, "https://api.pureweb.io"},
+		{"token parameter", cfg.Launch.TokenParam, "token"},
+		{"launch URL", cfg.Launch.LaunchURL, "https://preview.example/launch?project=p"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if cfg.SessionMaxAge != 8*time.Hour {
+		t.Errorf("SessionMaxAge = %v, want 8h", cfg.SessionMaxAge)
+	}
+	if cfg.Launch.EnvironmentTTL != time.Hour {
+		t.Errorf("EnvironmentTTL = %v, want 1h", cfg.Launch.EnvironmentTTL)
+	}
+}
+
+func TestLoadConfigOverrides(t *testing.T) {
+	e := fullEnv()
+	e["PORT"] = "8080"
+	e["BASE_URL"] = "https://launch.example.com"
+	e["AUTH0_ISSUER_URL"] = "https://login.example.com/"
+	e["AUTH0_AUDIENCE"] = "https://api.example.com"
+	e["PUREWEB_LAUNCH_TOKEN_PARAM"] = "projectToken"
+	e["PUREWEB_ENVIRONMENT_TTL"] = "30m"
+	cfg, err := loadConfig(e.get, false)
+	if err != nil {
+		t.Fatalf("loadConfig() error = %v", err)
+	}
+	if cfg.ListenAddr != ":8080" {
+		t.Errorf("ListenAddr = %q, want :8080", cfg.ListenAddr)
+	}
+	if cfg.Auth.RedirectURL != "https://launch.example.com/callback" {
+		t.Errorf("RedirectURL = %q, want https://launch.example.com/callback", cfg.Auth.RedirectURL)
+	}
+	if cfg.Auth.Issuer != "https://login.example.com/" {
+		t.Errorf("Issuer = %q, want https://login.example.com/", cfg.Auth.Issuer)
+	}
+	if cfg.Auth.Audience != "https://api.example.com" {
+		t.Errorf("Audience = %q, want https://api.example.com", cfg.Auth.Audience)
+	}
+	if cfg.Launch.TokenParam != "projectToken" {
+		t.Errorf("TokenParam = %q, want projectToken", cfg.Launch.TokenParam)
+	}
+	if cfg.Launch.EnvironmentTTL != 30*time.Minute {
+		t.Errorf("EnvironmentTTL = %v, want 30m", cfg.Launch.EnvironmentTTL)
+	}
+}
+
+func TestLoadConfigReportsEveryProblem(t *testing.T) {
+	_, err := loadConfig(env{"PORT": "http", "SESSION_MAX_AGE": "forever"}.get, false)
+	if err == nil {
+		t.Fatal("loadConfig(empty) error = nil, want an error")
+	}
+	for _, name := range []string{
+		"PORT", "SESSION_MAX_AGE", "SESSION_SECRET", "AUTH0_DOMAIN", "AUTH0_CLIENT_ID",
+		"AUTH0_CLIENT_SECRET", "PUREWEB_PROJECT_CLIENT_ID", "PUREWEB_PROJECT_CLIENT_SECRET",
+		"PUREWEB_MODEL_ID", "PUREWEB_LAUNCH_URL",
+	} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestLoadConfigRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name, key, value, want string
+	}{
+		{"short session secret", "SESSION_SECRET", "short", "SESSION_SECRET is too short"},
+		{"domain with scheme", "AUTH0_DOMAIN", "https://dev.auth0.com", "bare host name"},
+		{"relative base URL", "BASE_URL", "localhost:3000", "BASE_URL"},
+		{"launch URL without scheme", "PUREWEB_LAUNCH_URL", "preview.example/launch", "PUREWEB_LAUNCH_URL"},
+		{"port out of range", "PORT", "70000", "PORT"},
+		{"negative TTL", "PUREWEB_ENVIRONMENT_TTL", "-5m", "PUREWEB_ENVIRONMENT_TTL"},
+		{"unknown log level", "LOG_LEVEL", "loud", "LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := fullEnv()
+			e[tt.key] = tt.value
+			_, err := loadConfig(e.get, false)
+			if err == nil {
+				t.Fatalf("loadConfig(%s=%q) error = nil, want an error", tt.key, tt.value)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("loadConfig(%s=%q) error = %q, want it to contain %q", tt.key, tt.value, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigDemo(t *testing.T) {
+	cfg, err := loadConfig(env{}.get, true)
+	if err != nil {
+		t.Fatalf("loadConfig(demo) error = %v", err)
+	}
+	if cfg.ListenAddr != "127.0.0.1:3000" {
+		t.Errorf("demo ListenAddr = %q, want 127.0.0.1:3000 (loopback)", cfg.ListenAddr)
+	}
+	if cfg.SessionSecret != "" {
+		t.Errorf("demo SessionSecret = %q before the demo starts, want empty", cfg.SessionSecret)
+	}
+
+	cfg, err = loadConfig(env{"LISTEN_HOST": "0.0.0.0"}.get, true)
+	if err != nil {
+		t.Fatalf("loadConfig(demo, LISTEN_HOST) error = %v", err)
+	}
+	if cfg.ListenAddr != "0.0.0.0:3000" {
+		t.Errorf("demo ListenAddr with LISTEN_HOST = %q, want 0.0.0.0:3000", cfg.ListenAddr)
+	}
+}

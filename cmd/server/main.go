@@ -1,0 +1,105 @@
+// Command server runs the PureWeb launch application: Auth0 sign-in in front
+// of PureWeb stream launches. With -demo it also runs local emulators of
+// Auth0 and of the PureWeb API, so it works with no accounts and no network.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gin-gonic/gin"
+	"github.com/joho/godotenv"
+)
+
+func main() {
+	gin.SetMode(gin.ReleaseMode)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(1)
+	}
+}
+
+// options are the command-line flags.
+type options struct {
+	demo        bool
+	envFile     string
+	auth0Port   int
+	purewebPort int
+}
+
+func parseFlags(args []string, out io.Writer) (options, error) {
+	var opts options
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.BoolVar(&opts.demo, "demo", false,
+		"run with local emulators of Auth0 and PureWeb; anyone can sign in, so it binds to loopback")
+	fs.StringVar(&opts.envFile, "env-file", ".env",
+		"file of KEY=value settings read before the environment; a missing .env is skipped")
+	fs.IntVar(&opts.auth0Port, "demo-auth0-port", 0,
+		"loopback port of the Auth0 emulator in demo mode (0 picks a free port)")
+	fs.IntVar(&opts.purewebPort, "demo-pureweb-port", 0,
+		"loopback port of the PureWeb emulator in demo mode (0 picks a free port)")
+	if err := fs.Parse(args); err != nil {
+		return options{}, err
+	}
+	if fs.NArg() > 0 {
+		return options{}, fmt.Errorf("unexpected argument %q: see -help", fs.Arg(0))
+	}
+	return opts, nil
+}
+
+// run reads the flags and configuration, starts the server and blocks until
+// ctx is cancelled, then shuts down.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	opts, err := parseFlags(args, out)
+	if err != nil {
+		return err
+	}
+	getenv, err := environment(opts.envFile)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv, opts.demo)
+	if err != nil {
+		return err
+	}
+
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	inst, err := start(ctx, cfg, opts, logger, nil)
+	if err != nil {
+		return err
+	}
+	return inst.wait(ctx)
+}
+
+// environment returns a lookup that prefers the process environment and falls
+// back to the values in envFile. Only a missing default .env is not an error.
+func environment(envFile string) (func(string) string, error) {
+	fileValues, err := godotenv.Read(envFile)
+	if errors.Is(err, fs.ErrNotExist) && envFile == ".env" {
+		fileValues, err = nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read settings from %s: %w", envFile, err)
+	}
+	return func(key string) string {
+		if v, ok := os.LookupEnv(key); ok {
+			return v
+		}
+		return fileValues[key]
+	}, nil
+}
