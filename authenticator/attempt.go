@@ -20,6 +20,11 @@ type Attempt struct {
 	Nonce string
 	// Verifier is the PKCE code verifier (RFC 7636) sent with the code exchange.
 	Verifier string
+	// RedirectURL, when set, replaces Config.RedirectURL for this attempt, as
+	// when a trusted proxy reports the host the browser used. The same value
+	// goes to /authorize and to the code exchange, as RFC 6749 section 4.1.3
+	// requires.
+	RedirectURL string
 }
 
 // NewAttempt returns an Attempt with fresh random values: 32 bytes from

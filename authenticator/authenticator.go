@@ -125,6 +125,9 @@ func (a *Authenticator) AuthCodeURL(at Attempt) string {
 	if a.audience != "" {
 		options = append(options, oauth2.SetAuthURLParam("audience", a.audience))
 	}
+	if at.RedirectURL != "" {
+		options = append(options, oauth2.SetAuthURLParam("redirect_uri", at.RedirectURL))
+	}
 	return a.oauth.AuthCodeURL(at.State, options...)
 }
 

@@ -62,7 +62,11 @@ func (a *Authenticator) Exchange(
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.client)
 
-	token, err := a.oauth.Exchange(ctx, code, oauth2.VerifierOption(at.Verifier))
+	options := []oauth2.AuthCodeOption{oauth2.VerifierOption(at.Verifier)}
+	if at.RedirectURL != "" {
+		options = append(options, oauth2.SetAuthURLParam("redirect_uri", at.RedirectURL))
+	}
+	token, err := a.oauth.Exchange(ctx, code, options...)
 	if err != nil {
 		return nil, fmt.Errorf("authenticator: exchange code: %w", err)
 	}

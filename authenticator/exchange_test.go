@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,36 @@ func TestExchangeReturnsIdentity(t *testing.T) {
 	// expires_in is one day, so the expiry is well past the start of the test.
 	if !id.Expiry.After(time.Now()) {
 		t.Errorf("Exchange Expiry = %v, want a time after now", id.Expiry)
+	}
+}
+
+func TestExchangeWithAttemptRedirectURL(t *testing.T) {
+	f := newFakeProvider(t, providerOptions{})
+	a := newTestAuthenticator(t, f, nil)
+
+	at := newAttempt(t)
+	at.RedirectURL = testProxyRedirectURL
+	authURL, err := url.Parse(a.AuthCodeURL(at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := authURL.Query().Get("redirect_uri"); got != testProxyRedirectURL {
+		t.Fatalf("AuthCodeURL redirect_uri = %q, want %q", got, testProxyRedirectURL)
+	}
+
+	// The fake provider rejects an exchange whose redirect_uri differs from
+	// the one sent to /authorize, so success shows both carried the override.
+	code, _ := f.authorize(t, authURL.String())
+	if _, err := a.Exchange(context.Background(), code, at); err != nil {
+		t.Fatalf("Exchange with the attempt's RedirectURL: %v", err)
+	}
+
+	at2 := newAttempt(t)
+	at2.RedirectURL = testProxyRedirectURL
+	code, _ = f.authorize(t, a.AuthCodeURL(at2))
+	at2.RedirectURL = ""
+	if _, err := a.Exchange(context.Background(), code, at2); err == nil {
+		t.Errorf("Exchange with a redirect_uri other than the authorization's = nil error, want a rejection")
 	}
 }
 

@@ -23,8 +23,11 @@ const (
 	testClientID     = "demo-app"
 	testClientSecret = "demo-app-secret"
 	testRedirectURL  = "http://127.0.0.1:3000/callback"
-	testSubject      = "auth0|64f0a1b2c3d4e5f6a7b8c9d0"
-	testKeyID        = "test-key-1"
+	// testProxyRedirectURL is a second allowed callback, as for a host that
+	// a trusted proxy reports.
+	testProxyRedirectURL = "https://launch.example.com/callback"
+	testSubject          = "auth0|64f0a1b2c3d4e5f6a7b8c9d0"
+	testKeyID            = "test-key-1"
 )
 
 // testKeys returns two RSA keys: the fake provider's signing key and a key it
@@ -162,7 +165,8 @@ func (f *fakeProvider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	case query.Get("client_id") != testClientID:
 		http.Error(w, "unknown client_id", http.StatusBadRequest)
 		return
-	case query.Get("redirect_uri") != testRedirectURL:
+	case query.Get("redirect_uri") != testRedirectURL &&
+		query.Get("redirect_uri") != testProxyRedirectURL:
 		http.Error(w, "redirect_uri not allowed", http.StatusBadRequest)
 		return
 	case query.Get("code_challenge_method") != "S256" || query.Get("code_challenge") == "":
