@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pureweb-auth/launchgate/authenticator"
+	"github.com/pureweb-auth/launchgate/sessionstore"
 )
 
 // login starts the authorization code flow: it records a fresh state, nonce
@@ -20,6 +21,11 @@ func (h *Handler) login(c *gin.Context) error {
 	attempt, err := authenticator.NewAttempt()
 	if err != nil {
 		return err
+	}
+	if base := h.publicBase(c); base != h.baseURL {
+		// Behind a trusted proxy the callback follows the host the browser
+		// used; the provider must list it as an allowed callback URL.
+		attempt.RedirectURL = base.JoinPath("callback").String()
 	}
 
 	s := sessions.Default(c)
@@ -30,10 +36,11 @@ func (h *Handler) login(c *gin.Context) error {
 		StartedAt: time.Now(),
 	}, time.Now())
 	s.Set(pendingKey, pending)
-	if err := s.Save(); err != nil {
+	if err := h.saveSession(c, s, h.cookie); err != nil {
 		return sessionProblem(err)
 	}
 
+	h.metrics.SignInStarted()
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusFound, h.auth.AuthCodeURL(attempt))
 	return nil
@@ -43,12 +50,26 @@ func (h *Handler) login(c *gin.Context) error {
 // the session before the code is exchanged, so a replayed state or code fails
 // even when the first use failed too.
 func (h *Handler) callback(c *gin.Context) error {
+	err := h.completeSignIn(c)
+	var p *Problem
+	switch {
+	case err == nil:
+		h.metrics.SignInCompleted()
+	case errors.As(err, &p):
+		h.metrics.SignInFailed(p.Reason)
+	default:
+		h.metrics.SignInFailed("internal")
+	}
+	return err
+}
+
+func (h *Handler) completeSignIn(c *gin.Context) error {
 	c.Header("Cache-Control", "no-store")
 	s := sessions.Default(c)
 	pending := loadPending(s)
 	attempt, found := pending.take(c.Query("state"), time.Now())
 	s.Set(pendingKey, pending)
-	if err := s.Save(); err != nil {
+	if err := h.saveSession(c, s, h.cookie); err != nil {
 		return sessionProblem(err)
 	}
 
@@ -80,7 +101,7 @@ func (h *Handler) callback(c *gin.Context) error {
 		s.Set(pendingKey, pending)
 	}
 	s.Set(profileKey, profileForSession(identity.Profile))
-	if err := s.Save(); err != nil {
+	if err := h.saveSession(c, s, h.cookie); err != nil {
 		return sessionProblem(err)
 	}
 	h.log.Info("signed in", "sub", identity.Profile.Subject, "request_id", requestID(c))
@@ -99,15 +120,25 @@ func (h *Handler) logout(c *gin.Context) error {
 	s.Clear()
 	expired := h.cookie
 	expired.MaxAge = -1
-	s.Options(expired)
-	if err := s.Save(); err != nil {
+	if err := h.saveSession(c, s, expired); err != nil {
 		return sessionProblem(err)
 	}
 
-	home := h.baseURL.JoinPath("/").String()
+	home := h.publicBase(c).JoinPath("/").String()
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusFound, h.auth.LogoutURL(home))
 	return nil
+}
+
+// saveSession saves s with the cookie options opts, made Secure when the
+// browser reached the application over https, even through a proxy that
+// speaks http to it.
+func (h *Handler) saveSession(c *gin.Context, s sessions.Session, opts sessions.Options) error {
+	if h.publicBase(c).Scheme == "https" {
+		opts.Secure = true
+	}
+	s.Options(opts)
+	return s.Save()
 }
 
 // profileForSession keeps the claim set only when it is small enough for the
@@ -173,6 +204,15 @@ func exchangeProblem(err error) *Problem {
 }
 
 func sessionProblem(err error) *Problem {
+	if sessionstore.IsUnavailable(err) {
+		return &Problem{
+			Status:  http.StatusServiceUnavailable,
+			Reason:  "session_store_unavailable",
+			Title:   "Sign-in is unavailable for a moment",
+			Message: "The server cannot reach its session storage right now. Try again in a minute.",
+			Cause:   err,
+		}
+	}
 	return &Problem{
 		Status:  http.StatusInternalServerError,
 		Reason:  "session_save",

@@ -38,10 +38,17 @@ type fakeAuth struct {
 	err         error
 	exchanged   []string // codes passed to Exchange
 	lastAttempt authenticator.Attempt
+
+	// withRedirect adds the attempt's RedirectURL to the authorization URL.
+	withRedirect bool
 }
 
 func (f *fakeAuth) AuthCodeURL(at authenticator.Attempt) string {
-	return "https://idp.invalid/authorize?state=" + url.QueryEscape(at.State)
+	u := "https://idp.invalid/authorize?state=" + url.QueryEscape(at.State)
+	if f.withRedirect && at.RedirectURL != "" {
+		u += "&redirect_uri=" + url.QueryEscape(at.RedirectURL)
+	}
+	return u
 }
 
 func (f *fakeAuth) Exchange(_ context.Context, code string,

@@ -34,13 +34,21 @@ func requestID(c *gin.Context) string {
 func (h *Handler) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	elapsed := time.Since(start)
 	h.log.Info("request",
 		"method", c.Request.Method,
 		"path", c.Request.URL.Path,
 		"status", c.Writer.Status(),
-		"duration_ms", float64(time.Since(start).Microseconds())/1000,
+		"duration_ms", float64(elapsed.Microseconds())/1000,
 		"request_id", requestID(c),
 	)
+
+	// The route pattern, not the path, keeps the metric's series bounded.
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	h.metrics.ObserveHTTP(route, c.Request.Method, c.Writer.Status(), elapsed)
 }
 
 // recover turns a panic in a handler into the generic error page.

@@ -70,8 +70,11 @@ func (h *Handler) launch(c *gin.Context) error {
 	defer cancel()
 	launch, err := h.launcher.Launch(ctx, environmentName(data.User.Subject, time.Now()))
 	if err != nil {
-		return launchProblem(err)
+		p := launchProblem(err)
+		h.metrics.Launch("page", p.Reason)
+		return p
 	}
+	h.metrics.Launch("page", "ok")
 
 	h.log.Info("launch minted",
 		"sub", data.User.Subject,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pureweb-auth/launchgate/authenticator"
+	"github.com/pureweb-auth/launchgate/metrics"
 	"github.com/pureweb-auth/launchgate/platform"
 	"github.com/pureweb-auth/launchgate/web"
 )
@@ -63,6 +65,21 @@ type Config struct {
 	// home page.
 	Demo      bool
 	DemoUsers []string
+
+	// Metrics records sign-ins, launches and requests; nil records nothing.
+	Metrics *metrics.Metrics
+
+	// ServeMetrics serves Metrics at /metrics on this engine. Leave it off
+	// when the metrics have a listener of their own.
+	ServeMetrics bool
+
+	// Readiness lists the checks behind /readyz by name, such as "sessions".
+	Readiness map[string]func(context.Context) error
+
+	// TrustedProxies lists the proxies whose X-Forwarded-For, -Proto and
+	// -Host headers are believed. Empty means no proxy is trusted and the
+	// headers are ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Handler serves the application's routes. Build one with New.
@@ -77,6 +94,12 @@ type Handler struct {
 	csp           string
 	demo          bool
 	demoUsers     []string
+
+	store          sessions.Store
+	cookieName     string
+	metrics        *metrics.Metrics
+	readiness      map[string]func(context.Context) error
+	trustedProxies []netip.Prefix
 }
 
 // sessionCookie is the name of the session cookie. Over https it carries the
@@ -93,26 +116,32 @@ func New(cfg Config) (*gin.Engine, error) {
 		return nil, err
 	}
 
-	name := sessionCookie
-	if h.cookie.Secure {
-		name = secureSessionCookie
-	}
 	cfg.Sessions.Options(h.cookie)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	if err := r.SetTrustedProxies(prefixStrings(cfg.TrustedProxies)); err != nil {
+		return nil, fmt.Errorf("handlers: trusted proxies: %w", err)
+	}
 	r.Use(h.requestID, h.accessLog, gin.CustomRecovery(h.recover), h.securityHeaders,
-		sessions.Sessions(name, cfg.Sessions))
+		sessions.Sessions(h.cookieName, cfg.Sessions))
 
 	r.StaticFS("/static", http.FS(web.Static()))
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/healthz", h.healthz)
+	r.GET("/readyz", h.readyz)
+	if cfg.ServeMetrics && cfg.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(cfg.Metrics.Handler()))
+	}
 
-	r.GET("/", h.handle(h.home))
-	r.GET("/login", h.handle(h.login))
-	r.GET("/callback", h.handle(h.callback))
-	r.GET("/logout", h.handle(h.logout))
+	// Routes below read the session, so they answer 503 while the session
+	// store is down.
+	app := r.Group("/", h.sessionGuard)
+	app.GET("/", h.handle(h.home))
+	app.GET("/login", h.handle(h.login))
+	app.GET("/callback", h.handle(h.callback))
+	app.GET("/logout", h.handle(h.logout))
 
-	private := r.Group("/", h.requireLogin, noStore)
+	private := app.Group("/", h.requireLogin, noStore)
 	private.GET("/user", h.handle(h.user))
 	private.GET("/launch", h.handle(h.launch))
 	private.GET("/credentials", h.handle(h.launch))
@@ -156,6 +185,11 @@ func newHandler(cfg Config) (*Handler, error) {
 		csp:           contentSecurityPolicy(cfg.ImageSources),
 		demo:          cfg.Demo,
 		demoUsers:     cfg.DemoUsers,
+
+		store:          cfg.Sessions,
+		metrics:        cfg.Metrics,
+		readiness:      cfg.Readiness,
+		trustedProxies: cfg.TrustedProxies,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -167,7 +201,21 @@ func newHandler(cfg Config) (*Handler, error) {
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}
+	h.cookieName = sessionCookie
+	if h.cookie.Secure {
+		h.cookieName = secureSessionCookie
+	}
 	return h, nil
+}
+
+// prefixStrings converts prefixes for gin's SetTrustedProxies. An empty list
+// trusts no proxy, while gin's own default trusts every address.
+func prefixStrings(prefixes []netip.Prefix) []string {
+	out := []string{}
+	for _, p := range prefixes {
+		out = append(out, p.String())
+	}
+	return out
 }
 
 func orDefault(d, fallback time.Duration) time.Duration {

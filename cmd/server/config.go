@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +29,16 @@ type config struct {
 	PureWeb platform.Config
 	Launch  platform.LaunchConfig
 
-	LogLevel slog.Level
+	LogLevel  slog.Level
+	LogFormat string // "text" or "json"
+
+	SessionStore string // "cookie" or "redis"
+	RedisURL     string
+
+	Metrics        bool
+	MetricsAddr    string // own listener for /metrics; empty serves it on the main port
+	ShutdownGrace  time.Duration
+	TrustedProxies []netip.Prefix
 }
 
 // minSessionSecret is the shortest SESSION_SECRET accepted: 32 characters
@@ -53,6 +64,16 @@ func loadConfig(getenv func(string) string, demo bool) (config, error) {
 	cfg.BaseURL = r.url("BASE_URL", "http://localhost:"+port)
 	cfg.SessionMaxAge = r.duration("SESSION_MAX_AGE", 8*time.Hour)
 	cfg.LogLevel = r.logLevel("LOG_LEVEL")
+	cfg.LogFormat = r.oneOf("LOG_FORMAT", "text", "json")
+	cfg.ShutdownGrace = r.duration("SHUTDOWN_GRACE", 15*time.Second)
+	cfg.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
+	cfg.Metrics = r.oneOf("METRICS", "on", "off") == "on"
+	cfg.MetricsAddr = r.hostPort("METRICS_ADDR")
+
+	cfg.SessionStore = r.oneOf("SESSION_STORE", "cookie", "redis")
+	if cfg.SessionStore == "redis" {
+		cfg.RedisURL = r.required("REDIS_URL", "the Redis server's URL, such as redis://127.0.0.1:6379/0")
+	}
 
 	cfg.SessionSecret = getenv("SESSION_SECRET")
 	if !demo || cfg.SessionSecret != "" {
@@ -141,6 +162,52 @@ func (r *envReader) secret(name, v string) {
 		r.fail("%s is too short (%d characters): use at least %d random characters, "+
 			"for example the output of `openssl rand -hex 32`", name, len(v), minSessionSecret)
 	}
+}
+
+// oneOf reads a value that must be one of choices; the first is the default.
+func (r *envReader) oneOf(name string, choices ...string) string {
+	v := strings.ToLower(r.str(name, choices[0]))
+	if !slices.Contains(choices, v) {
+		r.fail("%s=%q is not valid: use one of %s", name, v, strings.Join(choices, ", "))
+		return choices[0]
+	}
+	return v
+}
+
+// prefixes reads a comma-separated list of IP addresses and CIDR ranges.
+func (r *envReader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for item := range strings.SplitSeq(r.str(name, ""), ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if addr, err := netip.ParseAddr(item); err == nil {
+			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+			continue
+		}
+		prefix, err := netip.ParsePrefix(item)
+		if err != nil {
+			r.fail("%s: %q is not an IP address or CIDR range such as 10.0.0.0/8", name, item)
+			continue
+		}
+		out = append(out, prefix.Masked())
+	}
+	return out
+}
+
+// hostPort reads an optional listen address such as 127.0.0.1:9090 or :9090.
+func (r *envReader) hostPort(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+		r.fail("%s=%q is not a listen address: use host:port such as 127.0.0.1:9090", name, v)
+		return ""
+	}
+	return v
 }
 
 func (r *envReader) logLevel(name string) slog.Level {

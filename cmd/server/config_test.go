@@ -112,6 +112,13 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{"port out of range", "PORT", "70000", "PORT"},
 		{"negative TTL", "PUREWEB_ENVIRONMENT_TTL", "-5m", "PUREWEB_ENVIRONMENT_TTL"},
 		{"unknown log level", "LOG_LEVEL", "loud", "LOG_LEVEL"},
+		{"unknown log format", "LOG_FORMAT", "xml", "LOG_FORMAT"},
+		{"unknown session store", "SESSION_STORE", "memcached", "SESSION_STORE"},
+		{"redis without URL", "SESSION_STORE", "redis", "REDIS_URL is missing"},
+		{"bad trusted proxy", "TRUSTED_PROXIES", "10.0.0.1, proxy.local", `"proxy.local" is not an IP address`},
+		{"bad metrics address", "METRICS_ADDR", "9090", "METRICS_ADDR"},
+		{"metrics neither on nor off", "METRICS", "maybe", "METRICS"},
+		{"zero shutdown grace", "SHUTDOWN_GRACE", "0s", "SHUTDOWN_GRACE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,5 +153,38 @@ func TestLoadConfigDemo(t *testing.T) {
 	}
 	if cfg.ListenAddr != "0.0.0.0:3000" {
 		t.Errorf("demo ListenAddr with LISTEN_HOST = %q, want 0.0.0.0:3000", cfg.ListenAddr)
+	}
+}
+
+func TestLoadConfigOperations(t *testing.T) {
+	e := fullEnv()
+	e["SESSION_STORE"] = "redis"
+	e["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+	e["TRUSTED_PROXIES"] = "10.0.0.0/8, 192.168.1.7 ,::1"
+	e["METRICS_ADDR"] = "127.0.0.1:9090"
+	e["LOG_FORMAT"] = "JSON"
+	e["SHUTDOWN_GRACE"] = "30s"
+	cfg, err := loadConfig(e.get, false)
+	if err != nil {
+		t.Fatalf("loadConfig() error = %v", err)
+	}
+	var proxies []string
+	for _, p := range cfg.TrustedProxies {
+		proxies = append(proxies, p.String())
+	}
+	if got, want := strings.Join(proxies, ","), "10.0.0.0/8,192.168.1.7/32,::1/128"; got != want {
+		t.Errorf("TrustedProxies = %s, want %s", got, want)
+	}
+	if cfg.SessionStore != "redis" || cfg.RedisURL != "redis://127.0.0.1:6379/0" {
+		t.Errorf("SessionStore, RedisURL = %q, %q, want redis and the URL", cfg.SessionStore, cfg.RedisURL)
+	}
+	if !cfg.Metrics || cfg.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("Metrics, MetricsAddr = %v, %q, want true and 127.0.0.1:9090", cfg.Metrics, cfg.MetricsAddr)
+	}
+	if cfg.LogFormat != "json" {
+		t.Errorf("LogFormat = %q, want json", cfg.LogFormat)
+	}
+	if cfg.ShutdownGrace != 30*time.Second {
+		t.Errorf("ShutdownGrace = %v, want 30s", cfg.ShutdownGrace)
 	}
 }

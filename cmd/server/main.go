@@ -78,12 +78,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := newLogger(out, cfg)
 	inst, err := start(ctx, cfg, opts, logger, nil)
 	if err != nil {
 		return err
 	}
 	return inst.wait(ctx)
+}
+
+// newLogger returns the logger every part of the program writes to: text for
+// a terminal, or one JSON object per line for a log collector.
+func newLogger(out io.Writer, cfg config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(out, opts))
+	}
+	return slog.New(slog.NewTextHandler(out, opts))
 }
 
 // environment returns a lookup that prefers the process environment and falls

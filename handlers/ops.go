@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pureweb-auth/launchgate/sessionstore"
+)
+
+// readinessTimeout bounds each readiness check, so a hung dependency makes
+// /readyz fail instead of hang.
+const readinessTimeout = 2 * time.Second
+
+// healthz reports that the process is alive and serving. It checks nothing
+// else, so an orchestrator restarts the process only when it is stuck.
+func (h *Handler) healthz(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz reports whether the instance can serve sign-ins: every readiness
+// check, such as provider discovery and the session store, must pass. The
+// response names each check; the error details go to the log only.
+func (h *Handler) readyz(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	results := make(map[string]string, len(h.readiness))
+	ready := true
+	for name, check := range h.readiness {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), readinessTimeout)
+		err := check(ctx)
+		cancel()
+		if err != nil {
+			ready = false
+			results[name] = "failing"
+			h.log.Warn("readiness check failed", "check", name,
+				"request_id", requestID(c), "error", err)
+			continue
+		}
+		results[name] = "ok"
+	}
+
+	if !ready {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not_ready", "checks": results})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": results})
+}
+
+// sessionGuard responds with 503 when the session store cannot be reached, instead
+// of treating every person as signed out. A cookie that fails to decode is
+// not an outage: it only starts a new session.
+func (h *Handler) sessionGuard(c *gin.Context) {
+	_, err := h.store.Get(c.Request, h.cookieName)
+	if sessionstore.IsUnavailable(err) {
+		h.fail(c, sessionProblem(err))
+		return
+	}
+	c.Next()
+}
+
+// publicBase returns the application's URL as the browser sees it. That is
+// BaseURL, unless the request came through a trusted proxy that sent
+// X-Forwarded-Proto or X-Forwarded-Host; headers from anyone else are
+// ignored, because they would let a client choose where sign-in returns.
+func (h *Handler) publicBase(c *gin.Context) *url.URL {
+	if len(h.trustedProxies) == 0 || !h.fromTrustedProxy(c) {
+		return h.baseURL
+	}
+	base := *h.baseURL
+	if proto := firstHeaderValue(c, "X-Forwarded-Proto"); proto == "http" || proto == "https" {
+		base.Scheme = proto
+	}
+	if host := firstHeaderValue(c, "X-Forwarded-Host"); validHost(host) {
+		base.Host = host
+	}
+	return &base
+}
+
+func (h *Handler) fromTrustedProxy(c *gin.Context) bool {
+	addr, err := netip.ParseAddr(c.RemoteIP())
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, prefix := range h.trustedProxies {
+		if prefix.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstHeaderValue returns the first entry of a header that proxies may
+// have appended to, as in "https, http".
+func firstHeaderValue(c *gin.Context, name string) string {
+	value, _, _ := strings.Cut(c.GetHeader(name), ",")
+	return strings.ToLower(strings.TrimSpace(value))
+}
+
+// validHost reports whether host is a plain host or host:port, with nothing
+// that could change the meaning of a URL built from it.
+func validHost(host string) bool {
+	if host == "" || len(host) > 255 || strings.ContainsAny(host, "/\\?#@ \t") {
+		return false
+	}
+	u, err := url.Parse("https://" + host)
+	return err == nil && u.Host == host
+}

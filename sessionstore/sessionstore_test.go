@@ -1,0 +1,160 @@
+package sessionstore
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gorilla/securecookie"
+
+	"github.com/pureweb-auth/launchgate/internal/redistest"
+)
+
+const secret = "0123456789abcdef0123456789abcdef"
+
+// roundTrip saves values in a session of store and loads them back through
+// the cookie the save produced.
+func roundTrip(t *testing.T, store Store, values map[any]any) (map[any]any, *http.Cookie) {
+	t.Helper()
+	store.Options(sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true})
+
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	rec := httptest.NewRecorder()
+	s, err := store.New(req, "s")
+	if err != nil {
+		t.Fatalf("New() error = %v", err)
+	}
+	for k, v := range values {
+		s.Values[k] = v
+	}
+	if err := store.Save(req, rec, s); err != nil {
+		t.Fatalf("Save() error = %v", err)
+	}
+	cookies := rec.Result().Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("Save() set %d cookies, want 1", len(cookies))
+	}
+
+	next := httptest.NewRequest(http.MethodGet, "/", nil)
+	next.AddCookie(cookies[0])
+	loaded, err := store.New(next, "s")
+	if err != nil {
+		t.Fatalf("New() with cookie error = %v", err)
+	}
+	return loaded.Values, cookies[0]
+}
+
+func TestCookieStoreRoundTrip(t *testing.T) {
+	store, err := NewCookie(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := roundTrip(t, store, map[any]any{"name": "alice"})
+	if got["name"] != "alice" {
+		t.Errorf("loaded name = %v, want alice", got["name"])
+	}
+	if err := store.Ping(context.Background()); err != nil {
+		t.Errorf("cookie store Ping() error = %v, want nil", err)
+	}
+}
+
+func TestRedisStoreKeepsOnlyIDInCookie(t *testing.T) {
+	redis := redistest.Start(t)
+	store, err := NewRedis(RedisOptions{URL: redis.URL(), Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+
+	large := strings.Repeat("x", 20000) // far past the cookie limit
+	got, cookie := roundTrip(t, store, map[any]any{"profile": large})
+	if got["profile"] != large {
+		t.Errorf("loaded profile of %d bytes, want %d", len(got["profile"].(string)), len(large))
+	}
+	if len(cookie.Value) > 200 {
+		t.Errorf("cookie value is %d bytes, want only an encoded session ID", len(cookie.Value))
+	}
+}
+
+func TestRedisStoreSurvivesRestart(t *testing.T) {
+	redis := redistest.Start(t)
+	store, err := NewRedis(RedisOptions{URL: redis.URL(), Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	_, cookie := roundTrip(t, store, map[any]any{"k": "v"})
+
+	redis.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := store.Ping(ctx); err == nil {
+		t.Fatalf("Ping() with Redis stopped = nil, want an error")
+	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.AddCookie(cookie)
+	if _, err := store.New(req, "s"); !IsUnavailable(err) {
+		t.Errorf("New() with Redis stopped: IsUnavailable(%v) = false, want true", err)
+	}
+
+	redis.Restart()
+	if err := store.Ping(ctx); err != nil {
+		t.Fatalf("Ping() after restart error = %v", err)
+	}
+	req = httptest.NewRequest(http.MethodGet, "/", nil)
+	req.AddCookie(cookie)
+	s, err := store.New(req, "s")
+	if err != nil {
+		t.Fatalf("New() after restart error = %v", err)
+	}
+	if s.Values["k"] != "v" {
+		t.Errorf("value after Redis restart = %v, want v", s.Values["k"])
+	}
+}
+
+func TestNewRedisStartsWhileRedisIsDown(t *testing.T) {
+	store, err := NewRedis(RedisOptions{URL: "redis://127.0.0.1:1/0", Secret: secret, Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("NewRedis() with Redis down error = %v, want nil", err)
+	}
+	defer store.Close()
+	if err := store.Ping(context.Background()); err == nil {
+		t.Errorf("Ping() with Redis down = nil, want an error")
+	}
+}
+
+func TestNewRedisRejectsBadURL(t *testing.T) {
+	for _, raw := range []string{"", "127.0.0.1:6379", "http://127.0.0.1:6379", "redis://"} {
+		_, err := NewRedis(RedisOptions{URL: raw, Secret: secret})
+		if err == nil {
+			t.Errorf("NewRedis(URL %q) error = nil, want an error", raw)
+		}
+	}
+	_, err := NewRedis(RedisOptions{URL: "redis//:hunter2@host", Secret: secret})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("NewRedis(bad URL with password) error = %v, want one without the password", err)
+	}
+}
+
+func TestIsUnavailable(t *testing.T) {
+	decodeErr := securecookie.MultiError{securecookie.ErrMacInvalid}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"cookie decode", decodeErr, false},
+		{"connection refused", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), true},
+	}
+	for _, tt := range tests {
+		if got := IsUnavailable(tt.err); got != tt.want {
+			t.Errorf("IsUnavailable(%s) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
