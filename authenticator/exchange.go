@@ -20,9 +20,16 @@ var (
 	// provider did not grant the openid scope.
 	ErrMissingIDToken = errors.New("authenticator: token response has no id_token")
 
+	// ErrIssuedInFuture means the ID token's iat claim is more than
+	// maxClockSkew ahead of this server's clock.
+	ErrIssuedInFuture = errors.New("authenticator: id token issued in the future")
+
 	errIncompleteAttempt = errors.New(
 		"authenticator: exchange code: sign-in attempt has no nonce or verifier")
 )
+
+// maxClockSkew is how far the provider's clock may run ahead of ours.
+const maxClockSkew = 5 * time.Minute
 
 // Identity is the result of a successful sign-in.
 type Identity struct {
@@ -104,6 +111,12 @@ func (a *Authenticator) verify(
 	idToken, err := a.verifier.Verify(ctx, rawIDToken)
 	if err != nil {
 		return nil, fmt.Errorf("authenticator: verify id token: %w", err)
+	}
+	// go-oidc checks nbf when present but not iat. A token issued in the
+	// future means a clock far off or a forged token, so reject it with the
+	// same five-minute leeway go-oidc allows for nbf.
+	if idToken.IssuedAt.After(time.Now().Add(maxClockSkew)) {
+		return nil, fmt.Errorf("authenticator: verify id token: %w", ErrIssuedInFuture)
 	}
 	if idToken.AccessTokenHash == "" {
 		return idToken, nil

@@ -148,6 +148,20 @@ func TestExchangeRejects(t *testing.T) {
 			check: wantErrorIs(authenticator.ErrMissingIDToken),
 		},
 		{
+			name: "issued an hour in the future",
+			opts: providerOptions{editClaims: func(c map[string]any) {
+				c["iat"] = time.Now().Add(time.Hour).Unix()
+			}},
+			check: wantErrorIs(authenticator.ErrIssuedInFuture),
+		},
+		{
+			name: "not valid before an hour from now",
+			opts: providerOptions{editClaims: func(c map[string]any) {
+				c["nbf"] = time.Now().Add(time.Hour).Unix()
+			}},
+			check: wantVerifyError("nbf"),
+		},
+		{
 			name: "audience of another client",
 			opts: providerOptions{editClaims: func(c map[string]any) {
 				c["aud"] = "other-app"

@@ -127,6 +127,7 @@ type Auth0 struct {
 	updatedAt       time.Time
 
 	keys         *keyRing
+	faults       faultSwitch
 	transactions *expiringMap[authorizationRequest]
 	codes        *expiringMap[authorizationCode]
 	sessions     *expiringMap[ssoSession]

@@ -28,6 +28,7 @@ type authorizationCode struct {
 	Request authorizationRequest
 	UserID  string
 	SID     string
+	Fault   Fault // how redeeming this code fails, FaultNone for not at all
 }
 
 // authorizeError is an OAuth 2.0 error sent back to the redirect_uri
@@ -72,7 +73,7 @@ func (a *Auth0) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	case signedIn && request.Prompt != "login":
 		a.logger.Info("sign-in skipped by SSO session",
 			"client_id", clientID, "user_id", user.ID)
-		a.redirectWithCode(w, r, request, user, session)
+		a.redirectWithCode(w, r, request, user, session, a.faults.take())
 	case request.Prompt == "none":
 		a.redirectError(w, r, request, authorizeError{"login_required", "Login required"})
 	default:
@@ -187,10 +188,20 @@ func (a *Auth0) redirectError(w http.ResponseWriter, r *http.Request,
 // redirectWithCode issues a single-use authorization code and sends the
 // browser back to the application with it.
 func (a *Auth0) redirectWithCode(w http.ResponseWriter, r *http.Request,
-	request authorizationRequest, user User, session ssoSession) {
+	request authorizationRequest, user User, session ssoSession, fault Fault) {
+	if fault != FaultNone {
+		a.logger.Info("simulating a failed sign-in", "fault", string(fault),
+			"client_id", request.ClientID)
+	}
+	if fault == FaultProviderError {
+		a.redirectError(w, r, request, authorizeError{"server_error",
+			"The emulator simulated an internal error"})
+		return
+	}
+
 	code := rand.Text()
 	a.codes.put(code, authorizationCode{
-		Request: request, UserID: user.ID, SID: session.SID,
+		Request: request, UserID: user.ID, SID: session.SID, Fault: fault,
 	}, a.now().Add(codeTTL))
 
 	target := withQuery(request.RedirectURI, url.Values{

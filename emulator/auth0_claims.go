@@ -127,6 +127,11 @@ func (a *Auth0) signIDToken(app Application, user User, grant authorizationCode,
 		SID:           grant.SID,
 		profileClaims: a.profile(user, scopes),
 	}
+	if grant.Fault != FaultNone {
+		if token, err := a.faultyIDToken(grant.Fault, claims); token != "" || err != nil {
+			return token, err
+		}
+	}
 	return a.keys.sign(claims)
 }
 

@@ -71,9 +71,13 @@ func (a *Auth0) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	fault := Fault(form.Get("fault"))
+	if fault == FaultNone || !knownFault(fault) {
+		fault = a.faults.take()
+	}
 	session := a.startSession(w, r, user)
 	a.logger.Info("user signed in", "client_id", request.ClientID, "user_id", user.ID)
-	a.redirectWithCode(w, r, request, user, session)
+	a.redirectWithCode(w, r, request, user, session, fault)
 }
 
 // authenticate returns the user with this email and password.
@@ -144,6 +148,9 @@ func (a *Auth0) renderLogin(w http.ResponseWriter, status int, transactionID str
 		Username:      username,
 		Error:         problem,
 		DemoPassword:  DemoPassword,
+	}
+	for _, entry := range Faults {
+		page.Faults = append(page.Faults, faultOption{string(entry.Fault), entry.Label})
 	}
 	for _, user := range a.users {
 		if user.Password == DemoPassword {

@@ -205,6 +205,10 @@ func (a *Auth0) exchangeCode(app Application, params url.Values) (
 		return tokenResponse{}, tokErr
 	}
 
+	if grant.Fault == FaultRejectCode {
+		return tokenResponse{}, errInvalidGrant("Invalid authorization code",
+			"simulated fault")
+	}
 	user, ok := a.userByID(grant.UserID)
 	if !ok {
 		return tokenResponse{}, errInvalidGrant("Invalid authorization code",

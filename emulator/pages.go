@@ -36,6 +36,9 @@ button.secondary { margin-top: .6rem; background: #e4e7ee; color: #1d2330; }
 .error { color: #a3141e; font-weight: 600; }
 .ok { color: #176b32; font-weight: 600; }
 .muted, .hint { color: #555e70; }
+select { width: 100%; padding: .5rem; margin-top: .3rem; }
+.faults { margin-top: 1rem; }
+.faults summary { cursor: pointer; color: #4a5160; }
 .demo { margin-top: 1.5rem; padding-top: 1rem; border-top: 1px solid #e4e7ee; }
 code { background: #f1f3f6; padding: .1rem .3rem; border-radius: .2rem; }
 dt { font-weight: 600; margin-top: .6rem; }
@@ -60,6 +63,14 @@ Use it for demos and development only.</div>
 <label for="password">Password</label>
 <input id="password" name="password" type="password"
   autocomplete="current-password" required>
+<details class="faults">
+<summary>Simulate a failure</summary>
+<label for="fault">Make this sign-in fail with</label>
+<select id="fault" name="fault">
+<option value="">No failure</option>
+{{range .Faults}}<option value="{{.Value}}">{{.Label}}</option>
+{{end}}</select>
+</details>
 <button id="submit" type="submit" name="action" value="login">Continue</button>
 <button id="cancel" type="submit" name="action" value="cancel" class="secondary"
   formnovalidate>Cancel</button>
@@ -113,6 +124,13 @@ type loginPage struct {
 	Error         string
 	DemoUsers     []string // emails of users whose password is DemoPassword
 	DemoPassword  string
+	Faults        []faultOption
+}
+
+// faultOption is one entry of the sign-in page's "Simulate a failure" list.
+type faultOption struct {
+	Value string
+	Label string
 }
 
 // messagePage is the data of an error or information page.
