@@ -58,6 +58,17 @@ func NewCookie(secret string) (Store, error) {
 
 type cookieStore struct{ cookie.Store }
 
+// Options sets the cookie's attributes and makes the server reject a cookie
+// older than options.MaxAge too. gin-contrib/sessions' own Options sets only
+// the attributes, and securecookie would otherwise accept a copied cookie
+// for its default of 30 days, whatever the browser was told.
+func (s cookieStore) Options(options sessions.Options) {
+	s.Store.Options(options)
+	if limiter, ok := s.Store.(interface{ MaxAge(int) }); ok && options.MaxAge > 0 {
+		limiter.MaxAge(options.MaxAge)
+	}
+}
+
 func (cookieStore) Ping(context.Context) error { return nil }
 func (cookieStore) Close() error               { return nil }
 

@@ -158,3 +158,33 @@ func TestIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+func TestCookieStoreRejectsCookieOlderThanMaxAge(t *testing.T) {
+	store, err := NewCookie(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cookie := roundTrip(t, store, map[any]any{"name": "alice"})
+
+	// The same secret with a one-second lifetime: a cookie made two seconds
+	// ago must fail to decode, even though its own Max-Age was an hour.
+	short, err := NewCookie(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short.Options(sessions.Options{Path: "/", MaxAge: 1})
+	time.Sleep(2100 * time.Millisecond)
+
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.AddCookie(cookie)
+	s, err := short.New(req, "s")
+	if err == nil {
+		t.Fatalf("New() with an expired cookie: error = nil, want a decode error")
+	}
+	if IsUnavailable(err) {
+		t.Errorf("IsUnavailable(%v) = true, want false: an old cookie is no outage", err)
+	}
+	if s.Values["name"] != nil {
+		t.Errorf("expired cookie still yields name %v", s.Values["name"])
+	}
+}

@@ -22,14 +22,31 @@ var files embed.FS
 const layoutFile = "templates/layout.html"
 
 // Static returns the embedded static files (style sheet, icons), rooted so that
-// "style.css" names static/style.css.
+// "style.css" names static/style.css. Folders do not open, so a file server
+// built on it lists no directory.
 func Static() fs.FS {
 	static, err := fs.Sub(files, "static")
 	if err != nil {
 		// fs.Sub fails only for an invalid path, and "static" is a constant.
 		panic(err)
 	}
-	return static
+	return filesOnly{static}
+}
+
+// filesOnly is a file system whose folders report fs.ErrNotExist.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	info, err := file.Stat()
+	if err != nil || info.IsDir() {
+		file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return file, nil
 }
 
 // Pages renders the embedded HTML pages. The zero value is not usable: build

@@ -72,3 +72,12 @@ func TestStaticHasStyleSheet(t *testing.T) {
 	}
 	f.Close()
 }
+
+func TestStaticHidesFolders(t *testing.T) {
+	for _, name := range []string{".", "static"} {
+		if f, err := Static().Open(name); err == nil {
+			f.Close()
+			t.Errorf("Static().Open(%q) error = nil, want fs.ErrNotExist", name)
+		}
+	}
+}
