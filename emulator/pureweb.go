@@ -54,6 +54,14 @@ type PureWebConfig struct {
 	Models []Model
 	// TokenTTL is the lifetime of access and agent tokens. Zero means 1 hour.
 	TokenTTL time.Duration
+	// Latency is waited before handling each request, to stand in for the
+	// network and service time of the real platform. A request cancelled
+	// during the wait gets no response. Zero adds none.
+	Latency time.Duration
+	// MaxEnvironments is how many live agent environments the emulator
+	// keeps before it answers 429. Zero means 1000. A load test that
+	// creates an environment per launch needs more.
+	MaxEnvironments int
 	// Logger receives one line per token issued and request rejected. Nil
 	// discards them.
 	Logger *slog.Logger
@@ -71,15 +79,17 @@ type PureWeb struct {
 	clientSecret string
 	models       []Model
 	tokenTTL     time.Duration
+	latency      time.Duration
 	logger       *slog.Logger
 	now          func() time.Time
 
-	keys         *keyRing
-	environments *expiringMap[environment]
+	keys         *platformSigner
+	environments *environmentStore
+	counters     pureWebCounters
 	mux          *http.ServeMux
 }
 
-// NewPureWeb returns a PureWeb emulator with its own newly generated RSA
+// NewPureWeb returns a PureWeb emulator with its own newly generated Ed25519
 // signing key.
 func NewPureWeb(cfg PureWebConfig) (*PureWeb, error) {
 	cfg = pureWebDefaults(cfg)
@@ -87,7 +97,7 @@ func NewPureWeb(cfg PureWebConfig) (*PureWeb, error) {
 		return nil, err
 	}
 
-	keys, err := newKeyRing()
+	keys, err := newPlatformSigner()
 	if err != nil {
 		return nil, fmt.Errorf("emulator: pureweb: %w", err)
 	}
@@ -98,10 +108,11 @@ func NewPureWeb(cfg PureWebConfig) (*PureWeb, error) {
 		clientSecret: cfg.ClientSecret,
 		models:       slices.Clone(cfg.Models),
 		tokenTTL:     cfg.TokenTTL,
+		latency:      cfg.Latency,
 		logger:       cfg.Logger.With("emulator", "pureweb"),
 		now:          cfg.Now,
 		keys:         keys,
-		environments: newExpiringMap[environment](maxEnvironments, cfg.Now),
+		environments: newEnvironmentStore(cfg.MaxEnvironments, cfg.Now),
 	}
 	p.mux = p.routes()
 	return p, nil
@@ -123,8 +134,11 @@ func pureWebDefaults(cfg PureWebConfig) PureWebConfig {
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = defaultTokenTTL
 	}
+	if cfg.MaxEnvironments == 0 {
+		cfg.MaxEnvironments = defaultMaxEnvironments
+	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -148,6 +162,12 @@ func validatePureWebConfig(cfg PureWebConfig) error {
 	if cfg.TokenTTL < 0 {
 		problems.add("token TTL %v is negative", cfg.TokenTTL)
 	}
+	if cfg.Latency < 0 {
+		problems.add("latency %v is negative", cfg.Latency)
+	}
+	if cfg.MaxEnvironments < 0 {
+		problems.add("max environments %d is negative", cfg.MaxEnvironments)
+	}
 	return problems.err("pureweb")
 }
 
@@ -157,27 +177,48 @@ func byModelID(id string) func(Model) bool {
 
 func (p *PureWeb) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /oauth2/token", p.handleToken)
-	mux.HandleFunc("GET /project/{projectId}", p.handleProject)
-	mux.HandleFunc("GET /models", p.handleModels)
-	mux.HandleFunc("POST /environments", p.handleCreateEnvironment)
-	mux.HandleFunc("GET /environment/{id}", p.handleGetEnvironment)
-	mux.HandleFunc("DELETE /environment/{id}", p.handleDeleteEnvironment)
-	mux.HandleFunc("POST /environment/{id}/agents", p.handleCreateAgent)
-	mux.HandleFunc("GET /stream", p.handleStream)
-	mux.HandleFunc("GET /stream/{rest...}", p.handleStream)
+	c := &p.counters
+	mux.HandleFunc("POST /oauth2/token", counted(&c.token, p.handleToken))
+	mux.HandleFunc("GET /project/{projectId}", counted(&c.other, p.handleProject))
+	mux.HandleFunc("GET /models", counted(&c.other, p.handleModels))
+	mux.HandleFunc("POST /environments",
+		counted(&c.createEnvironment, p.handleCreateEnvironment))
+	mux.HandleFunc("GET /environment/{id}", counted(&c.other, p.handleGetEnvironment))
+	mux.HandleFunc("DELETE /environment/{id}",
+		counted(&c.other, p.handleDeleteEnvironment))
+	mux.HandleFunc("POST /environment/{id}/agents",
+		counted(&c.agentToken, p.handleCreateAgent))
+	mux.HandleFunc("GET /stream", counted(&c.other, p.handleStream))
+	mux.HandleFunc("GET /stream/{rest...}", counted(&c.other, p.handleStream))
 	// Requests with no route, including a known path with another method,
 	// get a JSON 404 in the API's error shape.
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/", counted(&c.other, func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, "not_found",
 			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
-	})
+	}))
 	return mux
 }
 
-// ServeHTTP serves the platform API at the root path.
+// ServeHTTP serves the platform API at the root path, after the configured
+// latency.
 func (p *PureWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.latency > 0 && !wait(r, p.latency) {
+		return
+	}
 	p.mux.ServeHTTP(w, r)
+}
+
+// wait blocks for d and reports true, or reports false as soon as r is
+// cancelled.
+func wait(r *http.Request, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // apiError is the JSON body of every PureWeb emulator error.

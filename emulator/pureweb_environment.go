@@ -14,7 +14,7 @@ const (
 	// maxEnvironmentLifetime caps expiresIn. The cap is the emulator's own
 	// choice, not a limit known from PureWeb.
 	maxEnvironmentLifetime = 24 * time.Hour
-	maxEnvironments        = 1000
+	defaultMaxEnvironments = 1000
 	maxEnvironmentName     = 200
 )
 
@@ -64,10 +64,10 @@ func (p *PureWeb) handleCreateEnvironment(w http.ResponseWriter, r *http.Request
 		CreatedAt:  now.UTC(),
 		ExpiresAt:  now.Add(time.Duration(*request.ExpiresIn) * time.Second).UTC(),
 	}
-	if !p.environments.putIfRoom(env.ID, env, env.ExpiresAt) {
+	if !p.environments.putIfRoom(env) {
 		p.reject(w, r, http.StatusTooManyRequests, "too_many_environments",
 			fmt.Sprintf("the emulator keeps at most %d live environments: "+
-				"delete some or wait for them to expire", maxEnvironments))
+				"delete some or wait for them to expire", p.environments.max))
 		return
 	}
 

@@ -84,6 +84,7 @@ func (p *PureWeb) handleToken(w http.ResponseWriter, r *http.Request) {
 				grantType))
 		return
 	}
+	p.countAdminToken(form.Get("scope"))
 	if !p.checkCredentials(form.Get("client_id"), form.Get("client_secret")) {
 		p.reject(w, r, http.StatusUnauthorized, "invalid_client",
 			"invalid client credentials")
@@ -188,12 +189,12 @@ func (p *PureWeb) verifyToken(raw, tokenUse string) (platformClaims, error) {
 	if raw == "" {
 		return platformClaims{}, errTokenMissing
 	}
-	var claims platformClaims
-	if err := p.keys.verifySignature(raw, &claims); err != nil {
+	claims, err := p.keys.verifySignature(raw)
+	if err != nil {
 		return platformClaims{}, fmt.Errorf("%w: %v", errTokenInvalid, err)
 	}
 
-	err := validateClaims(claims.Claims, jwt.Expected{Issuer: pureWebIssuer}, p.now())
+	err = validateClaims(claims.Claims, jwt.Expected{Issuer: pureWebIssuer}, p.now())
 	switch {
 	case errors.Is(err, jwt.ErrExpired):
 		return platformClaims{}, errTokenExpired

@@ -21,9 +21,11 @@ const (
 	// longer than defaultCallTimeout so the per-call deadline fires first.
 	defaultClientTimeout = 30 * time.Second
 
-	// maxIdleConnsPerHost replaces net/http's default of 2, which is too low
-	// for a server that sends a burst of calls to one API host per page view.
-	maxIdleConnsPerHost = 16
+	// maxIdleConnsPerHost replaces net/http's default of 2, which would make
+	// most calls open a new connection under load. A launch has at most two
+	// calls in flight at once, so 64 idle connections keep 32 concurrent
+	// launches on reused connections.
+	maxIdleConnsPerHost = 64
 )
 
 // Config configures a Client.
@@ -41,9 +43,10 @@ type Config struct {
 	ClientSecret string
 
 	// HTTPClient sends the requests. Nil means a client with a 30-second
-	// Timeout that does not follow redirects, so a redirect never resends
-	// the client secret to another address. A caller-supplied client keeps
-	// its own redirect policy.
+	// Timeout that keeps up to 64 idle connections to the platform and does
+	// not follow redirects, so a redirect never resends the client secret to
+	// another address. A caller-supplied client keeps its own redirect
+	// policy and connection limits.
 	HTTPClient *http.Client
 
 	// CallTimeout is the deadline of each call, applied on top of the

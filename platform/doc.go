@@ -5,7 +5,8 @@
 // version 5.0.5: client-credentials access tokens, agent environments, agent
 // tokens, the project and its models. A [Launcher] runs the token flow behind
 // a stream launch and returns the launch link that carries the launch-request
-// token.
+// token. It reuses one admin token across launches and runs the launch-request
+// token call concurrently with the environment calls.
 //
 // Every call takes a context and has its own deadline. Failures are returned
 // as [*Error] values that wrap one of the package's sentinel errors, so callers

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 const (
@@ -64,9 +66,11 @@ type LaunchConfig struct {
 }
 
 // Launcher runs the token flow of a stream launch. It is safe for concurrent
-// use.
+// use. It keeps the admin token between launches and fetches a new one
+// shortly before it expires, so one Launcher should serve every launch.
 type Launcher struct {
 	client     *Client
+	admin      *tokenCache
 	launchURL  *url.URL
 	tokenParam string
 	modelID    string
@@ -108,7 +112,19 @@ func NewLauncher(c *Client, cfg LaunchConfig) (*Launcher, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	l.admin = newAdminTokenCache(c)
 	return l, nil
+}
+
+// newAdminTokenCache returns a cache of c's admin tokens, of scope AdminScope.
+func newAdminTokenCache(c *Client) *tokenCache {
+	return &tokenCache{
+		call: "admin token",
+		fetch: func(ctx context.Context) (*Token, error) {
+			return c.accessToken(ctx, "admin token", []string{AdminScope}, nil)
+		},
+		now: func() time.Time { return c.now() },
+	}
 }
 
 // parseLaunchURL parses and checks LaunchConfig.LaunchURL.
@@ -176,44 +192,45 @@ type Launch struct {
 }
 
 // Launch runs the token flow of one stream launch. It requests a
-// launch-request token and an admin token, creates an agent environment named
-// environmentName that lives for the configured TTL, and issues an agent
-// token for the configured model in it. An empty environmentName is replaced
-// by a random name that starts with "launchgate-".
+// launch-request token and, at the same time, creates an agent environment
+// named environmentName that lives for the configured TTL and issues an
+// agent token for the configured model in it. An empty environmentName is
+// replaced by a random name that starts with "launchgate-".
 //
-// A failure is returned as an *Error whose Call names the failed step:
-// "launch-request token", "admin token", "create environment" or
-// "create agent token". An environment created before a failure is not
-// deleted, and it expires with its TTL.
+// The environment and the agent token are created with the admin token,
+// which the Launcher fetches once and reuses until shortly before it
+// expires. So a launch makes three calls, two of them one after the other,
+// plus the admin-token call when that token is missing or expiring. When the
+// platform rejects the admin token with 401 Unauthorized, Launch drops it,
+// fetches a new one and repeats the rejected call once.
+//
+// A failure cancels the calls still in flight and is returned as an *Error
+// whose Call names the failed step: "launch-request token", "admin token",
+// "create environment" or "create agent token". An environment created
+// before a failure is not deleted, and it expires with its TTL.
 func (l *Launcher) Launch(ctx context.Context, environmentName string) (*Launch, error) {
 	if environmentName == "" {
 		environmentName = "launchgate-" + strings.ToLower(rand.Text())
 	}
 
-	launchToken, err := l.client.accessToken(
-		ctx, "launch-request token", LaunchScopes, nil)
-	if err != nil {
-		return nil, err
-	}
-
-	admin, err := l.client.accessToken(ctx, "admin token", []string{AdminScope}, nil)
-	if err != nil {
-		return nil, err
-	}
-
-	envReq := EnvironmentRequest{
-		Name:       environmentName,
-		ExpiresIn:  l.ttlSeconds,
-		SDKVersion: l.sdkVersion,
-	}
-	env, err := l.client.CreateEnvironment(ctx, admin.AccessToken, envReq)
-	if err != nil {
-		return nil, err
-	}
-
-	agentReq := AgentTokenRequest{ModelID: l.modelID, SDKVersion: l.sdkVersion}
-	agent, err := l.client.CreateAgentToken(ctx, admin.AccessToken, env.ID, agentReq)
-	if err != nil {
+	var (
+		launchToken *Token
+		env         *Environment
+		agent       *Token
+	)
+	group, groupCtx := errgroup.WithContext(ctx)
+	group.Go(func() (err error) {
+		launchToken, err = l.client.accessToken(
+			groupCtx, "launch-request token", LaunchScopes, nil)
+		return err
+	})
+	group.Go(func() (err error) {
+		env, agent, err = l.createAgent(groupCtx, environmentName)
+		return err
+	})
+	// Wait returns the first failure. The other branch fails later, with
+	// the cancellation that failure caused.
+	if err := group.Wait(); err != nil {
 		return nil, err
 	}
 
@@ -224,6 +241,63 @@ func (l *Launcher) Launch(ctx context.Context, environmentName string) (*Launch,
 		AgentToken:  *agent,
 		ModelID:     l.modelID,
 	}, nil
+}
+
+// createAgent creates an agent environment and then an agent token in it,
+// both with the admin token.
+func (l *Launcher) createAgent(
+	ctx context.Context, environmentName string,
+) (*Environment, *Token, error) {
+	admin, err := l.admin.get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	envReq := EnvironmentRequest{
+		Name:       environmentName,
+		ExpiresIn:  l.ttlSeconds,
+		SDKVersion: l.sdkVersion,
+	}
+	var env *Environment
+	admin, err = l.withAdminToken(ctx, admin, func(token string) (err error) {
+		env, err = l.client.CreateEnvironment(ctx, token, envReq)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+
+	agentReq := AgentTokenRequest{ModelID: l.modelID, SDKVersion: l.sdkVersion}
+	var agent *Token
+	_, err = l.withAdminToken(ctx, admin, func(token string) (err error) {
+		agent, err = l.client.CreateAgentToken(ctx, token, env.ID, agentReq)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, agent, nil
+}
+
+// withAdminToken runs call with the admin token and returns the token it
+// used last. When the platform rejects the token with 401, for example
+// because it was revoked, the token is dropped from the cache and call runs
+// once more with a new one. Running create environment twice is safe then,
+// because a 401 means the platform created nothing.
+func (l *Launcher) withAdminToken(
+	ctx context.Context, admin *Token, call func(token string) error,
+) (*Token, error) {
+	err := call(admin.AccessToken)
+	if !errors.Is(err, ErrUnauthorized) {
+		return admin, err
+	}
+
+	l.admin.drop(admin.AccessToken)
+	admin, err = l.admin.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return admin, call(admin.AccessToken)
 }
 
 // LaunchLink returns launchURL with the query parameter param set to token.
