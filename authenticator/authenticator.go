@@ -11,11 +11,11 @@ package authenticator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -28,6 +28,8 @@ type Authenticator struct {
 	issuer      string
 	clientID    string
 	audience    string
+	logoutMode  LogoutMode
+	endSession  *url.URL // end_session_endpoint, nil unless logoutMode is LogoutOIDC
 	client      *http.Client
 	callTimeout time.Duration
 	oauth       oauth2.Config
@@ -40,6 +42,9 @@ type Authenticator struct {
 //
 // ID tokens must be signed with an asymmetric algorithm the document lists,
 // such as Auth0's default RS256. Tokens signed with HS256 are rejected.
+//
+// With cfg.LogoutMode set to LogoutOIDC, New fails unless the document
+// advertises an end_session_endpoint.
 func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -54,10 +59,19 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	endpoint := provider.Endpoint()
 	endpoint.AuthStyle = authStyle(provider)
 
+	var endSession *url.URL
+	if cfg.LogoutMode == LogoutOIDC {
+		if endSession, err = endSessionEndpoint(provider, cfg.Issuer); err != nil {
+			return nil, err
+		}
+	}
+
 	return &Authenticator{
 		issuer:      cfg.Issuer,
 		clientID:    cfg.ClientID,
 		audience:    cfg.Audience,
+		logoutMode:  cfg.LogoutMode,
+		endSession:  endSession,
 		client:      cfg.HTTPClient,
 		callTimeout: cfg.CallTimeout,
 		oauth: oauth2.Config{
@@ -84,6 +98,12 @@ func discover(ctx context.Context, cfg Config) (*oidc.Provider, error) {
 	defer cancel()
 
 	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, cfg.HTTPClient), cfg.Issuer)
+	var mismatch *oidc.IssuerMismatchError
+	if errors.As(err, &mismatch) {
+		return nil, fmt.Errorf("authenticator: discover provider %q: %w "+
+			"(the provider names itself %q: configure exactly that issuer)",
+			cfg.Issuer, err, mismatch.Discovered)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("authenticator: discover provider %q: %w", cfg.Issuer, err)
 	}
@@ -129,18 +149,6 @@ func (a *Authenticator) AuthCodeURL(at Attempt) string {
 		options = append(options, oauth2.SetAuthURLParam("redirect_uri", at.RedirectURL))
 	}
 	return a.oauth.AuthCodeURL(at.State, options...)
-}
-
-// LogoutURL returns Auth0's logout endpoint, /v2/logout under the issuer, with
-// the client ID and returnTo. Auth0 redirects only to a returnTo listed among
-// the application's Allowed Logout URLs. An empty returnTo is left out, and
-// Auth0 then uses the first allowed URL.
-func (a *Authenticator) LogoutURL(returnTo string) string {
-	query := url.Values{"client_id": {a.clientID}}
-	if returnTo != "" {
-		query.Set("returnTo", returnTo)
-	}
-	return strings.TrimSuffix(a.issuer, "/") + "/v2/logout?" + query.Encode()
 }
 
 // Issuer returns the issuer URL as configured, which equals the one in the

@@ -120,6 +120,11 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 			wantParts: []string{"Scopes", "openid"},
 		},
 		{
+			name:      "unknown logout mode",
+			edit:      func(c *authenticator.Config) { c.LogoutMode = "v2" },
+			wantParts: []string{`LogoutMode "v2" is not "auth0" or "oidc"`},
+		},
+		{
 			name:      "negative call timeout",
 			edit:      func(c *authenticator.Config) { c.CallTimeout = -time.Second },
 			wantParts: []string{"CallTimeout -1s is negative"},

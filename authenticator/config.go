@@ -42,6 +42,10 @@ type Config struct {
 	// so that Auth0 issues an access token for that API. Empty sends none.
 	Audience string
 
+	// LogoutMode selects the logout endpoint, LogoutAuth0 or LogoutOIDC.
+	// Empty means LogoutAuth0.
+	LogoutMode LogoutMode
+
 	// HTTPClient carries discovery, key set and token requests. Nil means a
 	// client with a 10 second Timeout.
 	HTTPClient *http.Client
@@ -83,6 +87,10 @@ func (c Config) validate() error {
 	if c.Scopes != nil && !slices.Contains(c.Scopes, "openid") {
 		problems = append(problems, fmt.Sprintf(
 			"Scopes %q must include openid, or be nil for the defaults", c.Scopes))
+	}
+	if !c.LogoutMode.valid() {
+		problems = append(problems, fmt.Sprintf(
+			"LogoutMode %q is not %q or %q", c.LogoutMode, LogoutAuth0, LogoutOIDC))
 	}
 	if c.CallTimeout < 0 {
 		problems = append(problems, fmt.Sprintf(

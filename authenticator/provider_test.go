@@ -54,6 +54,9 @@ type providerOptions struct {
 	// authMethods is token_endpoint_auth_methods_supported. Nil leaves the
 	// field out, and the fake then accepts client_secret_basic only.
 	authMethods []string
+	// endSessionPath, when not empty, is appended to the fake's URL to make
+	// the end_session_endpoint of the discovery document.
+	endSessionPath string
 
 	// editClaims changes the ID token claims before they are signed.
 	editClaims func(claims map[string]any)
@@ -140,6 +143,9 @@ func (f *fakeProvider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.opts.authMethods != nil {
 		doc["token_endpoint_auth_methods_supported"] = f.opts.authMethods
+	}
+	if f.opts.endSessionPath != "" {
+		doc["end_session_endpoint"] = f.server.URL + f.opts.endSessionPath
 	}
 	writeJSON(w, http.StatusOK, doc)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -98,7 +99,7 @@ func testLaunch() *platform.Launch {
 // harness is the handlers served over real HTTP on loopback, with a browser-
 // like client that keeps cookies and does not follow redirects.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	server   *httptest.Server
 	client   *http.Client
 	auth     *fakeAuth
@@ -106,7 +107,7 @@ type harness struct {
 	logs     *bytes.Buffer
 }
 
-func newHarness(t *testing.T, mutate func(*Config)) *harness {
+func newHarness(t testing.TB, mutate func(*Config)) *harness {
 	t.Helper()
 	pages, err := web.NewPages()
 	if err != nil {
@@ -139,12 +140,23 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 
 	jar, _ := cookiejar.New(nil)
 	h.client = &http.Client{
-		Jar: jar,
+		Jar:       jar,
+		Transport: hostHeader{host: cfg.BaseURL.Host},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
 	return h
+}
+
+// hostHeader sends requests to the loopback test server with the Host
+// header of the public URL, as a browser that opened BaseURL would.
+type hostHeader struct{ host string }
+
+func (t hostHeader) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Host = t.host
+	return http.DefaultTransport.RoundTrip(req)
 }
 
 type response struct {
@@ -164,6 +176,30 @@ func (h *harness) get(path string) response {
 	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
 }
 
+func (h *harness) post(path string, form url.Values) response {
+	h.t.Helper()
+	resp, err := h.client.PostForm(h.server.URL+path, form)
+	if err != nil {
+		h.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]*)"`)
+
+// logout submits the logout form of the home page, as the Log out button
+// does, and returns the response.
+func (h *harness) logout() response {
+	h.t.Helper()
+	match := csrfField.FindStringSubmatch(h.get("/").body)
+	if match == nil {
+		h.t.Fatalf("home page has no logout form with a CSRF token")
+	}
+	return h.post("/logout", url.Values{"csrf_token": {match[1]}})
+}
+
 // signIn walks /login and /callback and returns the callback's response.
 func (h *harness) signIn(returnTo string) response {
 	h.t.Helper()
@@ -175,7 +211,7 @@ func (h *harness) signIn(returnTo string) response {
 	return h.get("/callback?code=good-code&state=" + url.QueryEscape(state))
 }
 
-func stateOf(t *testing.T, location string) string {
+func stateOf(t testing.TB, location string) string {
 	t.Helper()
 	u, err := url.Parse(location)
 	if err != nil {
@@ -406,6 +442,13 @@ func TestCallbackRejections(t *testing.T) {
 			wantText:   "rejected the sign-in",
 		},
 		{
+			name:       "client credentials rejected",
+			query:      func(s string) string { return "code=c&state=" + url.QueryEscape(s) },
+			exchange:   fmt.Errorf("authenticator: exchange code: %w", &oauth2.RetrieveError{ErrorCode: "access_denied"}),
+			wantStatus: http.StatusBadGateway,
+			wantText:   "Sign-in is misconfigured",
+		},
+		{
 			name:       "nonce mismatch",
 			query:      func(s string) string { return "code=c&state=" + url.QueryEscape(s) },
 			exchange:   authenticator.ErrNonceMismatch,
@@ -494,9 +537,17 @@ func TestLogout(t *testing.T) {
 	h := newHarness(t, nil)
 	h.signIn("/")
 
-	got := h.get("/logout")
+	confirm := h.get("/logout")
+	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, `id="logout-confirm"`) {
+		t.Fatalf("GET /logout: status %d, want 200 with a confirmation form", confirm.status)
+	}
+	if after := h.get("/launch"); after.status != http.StatusOK {
+		t.Fatalf("GET /logout logged out (GET /launch status %d), want no side effect", after.status)
+	}
+
+	got := h.logout()
 	if got.status != http.StatusFound {
-		t.Fatalf("GET /logout status = %d, want 302", got.status)
+		t.Fatalf("POST /logout status = %d, want 302", got.status)
 	}
 	want := "https://idp.invalid/v2/logout?returnTo=" + url.QueryEscape("http://app.invalid/")
 	if loc := got.header.Get("Location"); loc != want {
@@ -511,10 +562,14 @@ func TestLogout(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.ImageSources = []string{"http://127.0.0.1:4000/"} })
+	h := newHarness(t, func(c *Config) { c.ProviderURLs = []string{"http://127.0.0.1:4000/"} })
 	got := h.get("/")
 	csp := got.header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "http://127.0.0.1:4000"} {
+	for _, want := range []string{
+		"default-src 'none'", "frame-ancestors 'none'",
+		"img-src 'self' data: https: http://127.0.0.1:4000",
+		"form-action 'self' http://127.0.0.1:4000",
+	} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("Content-Security-Policy = %q, lacks %q", csp, want)
 		}
@@ -614,5 +669,65 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("New(Config{}) error = %q, does not name %s", err, field)
 		}
+	}
+}
+
+func TestCallbackProviderErrorNeedsOurState(t *testing.T) {
+	h := newHarness(t, nil)
+	h.get("/login")
+	got := h.get("/callback?error=access_denied&error_description=" +
+		url.QueryEscape("Your account is locked, call 555-0100") + "&state=forged")
+	if got.status != http.StatusBadRequest {
+		t.Errorf("forged provider error: status %d, want 400", got.status)
+	}
+	if strings.Contains(got.body, "account is locked") {
+		t.Errorf("forged provider error: the page shows the forger's description")
+	}
+	if strings.Contains(h.logs.String(), "account is locked") {
+		t.Errorf("forged provider error: the description reached the log")
+	}
+}
+
+func TestProviderErrorCodeInLog(t *testing.T) {
+	h := newHarness(t, nil)
+	state := stateOf(t, h.get("/login").header.Get("Location"))
+	h.get("/callback?error=" + url.QueryEscape("<b>weird</b>") + "&state=" + url.QueryEscape(state))
+	logs := h.logs.String()
+	if strings.Contains(logs, "<b>") {
+		t.Errorf("an unexpected error code reached the log as sent:\n%s", logs)
+	}
+	if !strings.Contains(logs, "reason=provider_error") {
+		t.Errorf("log line lacks reason=provider_error:\n%s", logs)
+	}
+}
+
+func TestLogoutRejectsForeignPost(t *testing.T) {
+	tests := []struct {
+		name string
+		form url.Values
+	}{
+		{"no token", url.Values{}},
+		{"wrong token", url.Values{"csrf_token": {"guessed"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.signIn("/")
+			got := h.post("/logout", tt.form)
+			if got.status != http.StatusForbidden {
+				t.Errorf("POST /logout with %s: status %d, want 403", tt.name, got.status)
+			}
+			if after := h.get("/launch"); after.status != http.StatusOK {
+				t.Errorf("GET /launch after a rejected logout: status %d, want 200 (still signed in)", after.status)
+			}
+		})
+	}
+}
+
+func TestLogoutSignedOutGoesHome(t *testing.T) {
+	h := newHarness(t, nil)
+	got := h.post("/logout", url.Values{})
+	if got.status != http.StatusFound {
+		t.Errorf("POST /logout signed out: status %d, want 302", got.status)
 	}
 }

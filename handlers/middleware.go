@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ func (h *Handler) accessLog(c *gin.Context) {
 		"path", c.Request.URL.Path,
 		"status", c.Writer.Status(),
 		"duration_ms", float64(elapsed.Microseconds())/1000,
+		"client_ip", c.ClientIP(),
 		"request_id", requestID(c),
 	)
 
@@ -51,8 +53,10 @@ func (h *Handler) accessLog(c *gin.Context) {
 	h.metrics.ObserveHTTP(route, c.Request.Method, c.Writer.Status(), elapsed)
 }
 
-// recover turns a panic in a handler into the generic error page.
+// recover turns a panic in a handler into the generic error page. The stack
+// goes to the log only.
 func (h *Handler) recover(c *gin.Context, recovered any) {
+	h.log.Error("handler panicked", "request_id", requestID(c), "stack", string(debug.Stack()))
 	h.fail(c, fmt.Errorf("panic: %v", recovered))
 }
 
@@ -64,27 +68,55 @@ func (h *Handler) securityHeaders(c *gin.Context) {
 	header.Set("X-Content-Type-Options", "nosniff")
 	header.Set("X-Frame-Options", "DENY")
 	header.Set("Referrer-Policy", "no-referrer")
+	if h.baseURL.Scheme == "https" {
+		// One year, the value HSTS preload lists ask for. Subdomains are
+		// left out: they may be other teams' services.
+		header.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	c.Next()
 }
 
 // contentSecurityPolicy builds the policy header. Images may come from any
 // https origin, because providers serve profile pictures from other hosts
-// (Auth0 uses Gravatar and its own CDN), and from the extra sources given.
-func contentSecurityPolicy(imageSources []string) string {
+// (Auth0 uses Gravatar and its own CDN), and from the provider's origins.
+// Forms may post to this site and lead to the provider's origins.
+func contentSecurityPolicy(providerURLs []string) string {
 	images := []string{"'self'", "data:", "https:"}
-	for _, src := range imageSources {
+	forms := []string{"'self'"}
+	for _, src := range providerURLs {
 		if u, err := url.Parse(src); err == nil && u.Scheme != "" && u.Host != "" {
 			images = append(images, u.Scheme+"://"+u.Host)
+			forms = append(forms, u.Scheme+"://"+u.Host)
 		}
 	}
 	return strings.Join([]string{
 		"default-src 'none'",
 		"style-src 'self'",
 		"img-src " + strings.Join(images, " "),
-		"form-action 'self'",
+		"form-action " + strings.Join(forms, " "),
 		"base-uri 'none'",
 		"frame-ancestors 'none'",
 	}, "; ")
+}
+
+// maxBodyBytes bounds request bodies. The largest body this application
+// reads is the logout form, a few dozen bytes.
+const maxBodyBytes = 64 << 10
+
+// limitBody rejects a request whose declared body is too large with 413, and
+// caps the body of any other request, so no handler reads without bound.
+func (h *Handler) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > maxBodyBytes {
+		h.fail(c, &Problem{
+			Status:  http.StatusRequestEntityTooLarge,
+			Reason:  "body_too_large",
+			Title:   "Request too large",
+			Message: fmt.Sprintf("This site accepts request bodies of at most %d KiB.", maxBodyBytes>>10),
+		})
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	c.Next()
 }
 
 // noStore keeps pages that show a person's data or tokens out of every cache.

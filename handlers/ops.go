@@ -96,6 +96,38 @@ func (h *Handler) fromTrustedProxy(c *gin.Context) bool {
 	return false
 }
 
+// canonicalHost sends a page request that arrived under another host name,
+// such as 127.0.0.1 instead of localhost, to the same path under the public
+// host. The session cookie belongs to one host name and sign-in returns to
+// the public one, so signing in from any other name could only fail.
+func (h *Handler) canonicalHost(c *gin.Context) {
+	base := h.publicBase(c)
+	if base != h.baseURL || strings.EqualFold(c.Request.Host, base.Host) {
+		// A trusted proxy named the host the browser used, or the request
+		// used the public host itself.
+		c.Next()
+		return
+	}
+	method := c.Request.Method
+	if method != http.MethodGet && method != http.MethodHead {
+		h.fail(c, &Problem{
+			Status:      http.StatusMisdirectedRequest,
+			Reason:      "wrong_host",
+			Title:       "Wrong address",
+			Message:     "This site is served at " + base.String() + ". Open it there and try again.",
+			ActionURL:   base.JoinPath("/").String(),
+			ActionLabel: "Open " + base.Host,
+		})
+		return
+	}
+	target := *base
+	target.Path = c.Request.URL.Path
+	target.RawPath = c.Request.URL.RawPath
+	target.RawQuery = c.Request.URL.RawQuery
+	c.Redirect(http.StatusFound, target.String())
+	c.Abort()
+}
+
 // firstHeaderValue returns the first entry of a header that proxies may
 // have appended to, as in "https, http".
 func firstHeaderValue(c *gin.Context, name string) string {

@@ -172,7 +172,7 @@ func TestForwardedHeaders(t *testing.T) {
 				t.Errorf("session cookie Secure = %v, want %v", cookies, tt.wantSecure)
 			}
 
-			req, _ = http.NewRequest(http.MethodGet, h.server.URL+"/logout", nil)
+			req, _ = http.NewRequest(http.MethodPost, h.server.URL+"/logout", nil)
 			req.Header.Set("X-Forwarded-Proto", "https")
 			req.Header.Set("X-Forwarded-Host", "launch.example.com")
 			resp, err = h.client.Do(req)
@@ -203,5 +203,32 @@ func TestValidHost(t *testing.T) {
 		if got := validHost(host); got != want {
 			t.Errorf("validHost(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+func TestCanonicalHost(t *testing.T) {
+	h := newHarness(t, nil)
+	h.client.Transport = http.DefaultTransport // the loopback address as the host
+
+	got := h.get("/launch?x=1")
+	if got.status != http.StatusFound {
+		t.Fatalf("GET /launch under another host: status %d, want 302", got.status)
+	}
+	if loc := got.header.Get("Location"); loc != "http://app.invalid/launch?x=1" {
+		t.Errorf("Location = %q, want http://app.invalid/launch?x=1", loc)
+	}
+	if got := h.post("/logout", nil); got.status != http.StatusMisdirectedRequest {
+		t.Errorf("POST /logout under another host: status %d, want 421", got.status)
+	}
+	if got := h.get("/healthz"); got.status != http.StatusOK {
+		t.Errorf("GET /healthz under another host: status %d, want 200 (health checks use any address)", got.status)
+	}
+}
+
+func TestRequestBodyLimit(t *testing.T) {
+	h := newHarness(t, nil)
+	got := h.post("/logout", url.Values{"csrf_token": {strings.Repeat("x", maxBodyBytes)}})
+	if got.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("POST /logout with a %d KiB body: status %d, want 413", maxBodyBytes>>10, got.status)
 	}
 }

@@ -24,6 +24,7 @@ type pageData struct {
 	DemoUsers []string
 	RequestID string
 	User      *authenticator.Profile // nil when signed out
+	CSRFToken string                 // for the logout form; empty when signed out
 
 	Claims  string           // profile page: the ID token claims, indented
 	Launch  *platform.Launch // launch page
@@ -39,6 +40,7 @@ func (h *Handler) view(c *gin.Context, nav string) pageData {
 	}
 	if p, ok := currentProfile(c); ok {
 		data.User = &p
+		data.CSRFToken = csrfToken(c)
 	}
 	return data
 }
@@ -65,10 +67,14 @@ func (h *Handler) user(c *gin.Context) error {
 // stream launch link.
 func (h *Handler) launch(c *gin.Context) error {
 	data := h.view(c, "launch")
+	if p := h.checkLaunchRate(c, data.User.Subject); p != nil {
+		h.metrics.Launch("page", p.Reason)
+		return p
+	}
 
 	ctx, cancel := context.WithTimeout(c.Request.Context(), h.launchTimeout)
 	defer cancel()
-	launch, err := h.launcher.Launch(ctx, environmentName(data.User.Subject, time.Now()))
+	launch, err := h.launcher.Launch(ctx, environmentName(data.User.Subject, h.now()))
 	if err != nil {
 		p := launchProblem(err)
 		h.metrics.Launch("page", p.Reason)
@@ -112,13 +118,20 @@ func environmentName(subject string, now time.Time) string {
 // The log line gets the call and status from the *platform.Error in Cause.
 func launchProblem(err error) *Problem {
 	p := &Problem{
-		Status:      http.StatusBadGateway,
-		Reason:      "pureweb_failed",
-		Title:       "PureWeb could not issue a launch token",
-		Message:     "The streaming platform refused or failed the request for your launch token. Try again in a moment; if it keeps failing, tell the operator.",
+		Status: http.StatusBadGateway,
+		Reason: "pureweb_failed",
+		Title:  "PureWeb could not issue a launch token",
+		Message: "The streaming platform refused or failed the request for your " +
+			"launch token. Try again in a moment; if it keeps failing, tell the operator.",
 		ActionURL:   "/launch",
 		ActionLabel: "Try again",
 		Cause:       err,
+	}
+	if errors.Is(err, platform.ErrRateLimited) {
+		p.Status = http.StatusServiceUnavailable
+		p.Reason = "pureweb_busy"
+		p.Title = "PureWeb is busy"
+		p.Message = "The streaming platform asked this server to slow down. Try again in a minute."
 	}
 	if errors.Is(err, platform.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		p.Status = http.StatusServiceUnavailable

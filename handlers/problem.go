@@ -54,11 +54,12 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	var p *Problem
 	if !errors.As(err, &p) {
 		p = &Problem{
-			Status:  http.StatusInternalServerError,
-			Reason:  "internal",
-			Title:   "Something went wrong",
-			Message: "The server could not finish this request. Try again; if it keeps failing, give the request ID below to the operator.",
-			Cause:   err,
+			Status: http.StatusInternalServerError,
+			Reason: "internal",
+			Title:  "Something went wrong",
+			Message: "The server could not finish this request. Try again; if it " +
+				"keeps failing, give the request ID below to the operator.",
+			Cause: err,
 		}
 	}
 
@@ -67,14 +68,17 @@ func (h *Handler) fail(c *gin.Context, err error) {
 		level = slog.LevelError
 	}
 	// The path is logged without its query, which may carry a code or state.
-	h.log.Log(c.Request.Context(), level, "request failed",
+	attrs := []any{
 		"status", p.Status,
 		"reason", p.Reason,
 		"method", c.Request.Method,
 		"path", c.Request.URL.Path,
 		"request_id", requestID(c),
-		"error", p.Cause,
-	)
+	}
+	if p.Cause != nil {
+		attrs = append(attrs, "error", p.Cause)
+	}
+	h.log.Log(c.Request.Context(), level, "request failed", attrs...)
 
 	data := h.view(c, "")
 	data.Problem = p

@@ -50,16 +50,30 @@ type Config struct {
 	// is Secure, and the provider's logout returns to its root.
 	BaseURL *url.URL
 
-	// SessionMaxAge is how long a sign-in lasts; zero means 8 hours.
+	// SessionMaxAge is how long a sign-in lasts at most, however active the
+	// person is; zero means 8 hours.
 	SessionMaxAge time.Duration
+
+	// SessionIdleTimeout ends a sign-in after this long without a request;
+	// zero means 1 hour.
+	SessionIdleTimeout time.Duration
+
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time
 
 	// LaunchTimeout bounds the whole PureWeb token flow of one visit; zero
 	// means 30 seconds.
 	LaunchTimeout time.Duration
 
-	// ImageSources lists extra origins that pages may load images from, such
-	// as the identity provider's origin for profile pictures.
-	ImageSources []string
+	// LaunchRate limits how often one signed-in person, through the page or
+	// the API, may mint launch tokens. The zero value sets no limit.
+	LaunchRate RateLimit
+
+	// ProviderURLs lists URLs of the identity provider, such as its issuer.
+	// Pages may load profile pictures from their origins, and forms may lead
+	// there: the logout form's response redirects to the provider, and
+	// browsers apply the form-action policy to that redirect too.
+	ProviderURLs []string
 
 	// Demo turns on the demo banner on every page and lists DemoUsers on the
 	// home page.
@@ -80,6 +94,9 @@ type Config struct {
 	// -Host headers are believed. Empty means no proxy is trusted and the
 	// headers are ignored.
 	TrustedProxies []netip.Prefix
+
+	// API configures the JSON launch API; its zero value turns the API off.
+	API APIConfig
 }
 
 // Handler serves the application's routes. Build one with New.
@@ -95,11 +112,17 @@ type Handler struct {
 	demo          bool
 	demoUsers     []string
 
+	launchLimiter  *personLimiter
+	maxAge         time.Duration
+	idleTimeout    time.Duration
+	now            func() time.Time
 	store          sessions.Store
 	cookieName     string
 	metrics        *metrics.Metrics
 	readiness      map[string]func(context.Context) error
 	trustedProxies []netip.Prefix
+
+	api *launchAPI // nil while the JSON launch API is off
 }
 
 // sessionCookie is the name of the session cookie. Over https it carries the
@@ -123,28 +146,31 @@ func New(cfg Config) (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(prefixStrings(cfg.TrustedProxies)); err != nil {
 		return nil, fmt.Errorf("handlers: trusted proxies: %w", err)
 	}
-	r.Use(h.requestID, h.accessLog, gin.CustomRecovery(h.recover), h.securityHeaders,
+	r.Use(h.requestID, h.accessLog, gin.CustomRecovery(h.recover), h.securityHeaders, h.limitBody,
 		sessions.Sessions(h.cookieName, cfg.Sessions))
 
 	r.StaticFS("/static", http.FS(web.Static()))
-	r.GET("/healthz", h.healthz)
-	r.GET("/readyz", h.readyz)
+	// Load balancers and uptime checks often probe with HEAD.
+	r.Match([]string{http.MethodGet, http.MethodHead}, "/healthz", h.healthz)
+	r.Match([]string{http.MethodGet, http.MethodHead}, "/readyz", h.readyz)
 	if cfg.ServeMetrics && cfg.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(cfg.Metrics.Handler()))
 	}
 
 	// Routes below read the session, so they answer 503 while the session
 	// store is down.
-	app := r.Group("/", h.sessionGuard)
-	app.GET("/", h.handle(h.home))
+	app := r.Group("/", h.canonicalHost, h.sessionGuard, h.sessionLifetime)
+	app.Match([]string{http.MethodGet, http.MethodHead}, "/", h.handle(h.home))
 	app.GET("/login", h.handle(h.login))
 	app.GET("/callback", h.handle(h.callback))
-	app.GET("/logout", h.handle(h.logout))
+	app.GET("/logout", h.handle(h.confirmLogout))
+	app.POST("/logout", h.handle(h.logout))
 
 	private := app.Group("/", h.requireLogin, noStore)
 	private.GET("/user", h.handle(h.user))
 	private.GET("/launch", h.handle(h.launch))
 	private.GET("/credentials", h.handle(h.launch))
+	h.registerAPI(r, app, private)
 
 	r.NoRoute(h.handle(notFound))
 	r.NoMethod(h.handle(methodNotAllowed))
@@ -182,10 +208,14 @@ func newHandler(cfg Config) (*Handler, error) {
 		log:           cfg.Logger,
 		baseURL:       cfg.BaseURL,
 		launchTimeout: orDefault(cfg.LaunchTimeout, 30*time.Second),
-		csp:           contentSecurityPolicy(cfg.ImageSources),
+		csp:           contentSecurityPolicy(cfg.ProviderURLs),
 		demo:          cfg.Demo,
 		demoUsers:     cfg.DemoUsers,
 
+		launchLimiter:  newPersonLimiter(cfg.LaunchRate),
+		maxAge:         orDefault(cfg.SessionMaxAge, 8*time.Hour),
+		idleTimeout:    orDefault(cfg.SessionIdleTimeout, time.Hour),
+		now:            cfg.Now,
 		store:          cfg.Sessions,
 		metrics:        cfg.Metrics,
 		readiness:      cfg.Readiness,
@@ -194,9 +224,12 @@ func newHandler(cfg Config) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	if h.now == nil {
+		h.now = time.Now
+	}
 	h.cookie = sessions.Options{
 		Path:     "/",
-		MaxAge:   int(orDefault(cfg.SessionMaxAge, 8*time.Hour) / time.Second),
+		MaxAge:   int(h.maxAge / time.Second),
 		Secure:   cfg.BaseURL.Scheme == "https",
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
@@ -205,6 +238,12 @@ func newHandler(cfg Config) (*Handler, error) {
 	if h.cookie.Secure {
 		h.cookieName = secureSessionCookie
 	}
+
+	api, err := newLaunchAPI(cfg.API, cfg.BaseURL, h.log)
+	if err != nil {
+		return nil, err
+	}
+	h.api = api
 	return h, nil
 }
 

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"crypto/subtle"
 	"encoding/gob"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
+	"github.com/gorilla/securecookie"
 
 	"github.com/pureweb-auth/launchgate/authenticator"
 )
@@ -16,14 +19,26 @@ import (
 // Session keys. The cookie store keeps these values in the cookie itself,
 // signed and encrypted.
 const (
-	profileKey = "profile" // authenticator.Profile of the signed-in person
-	pendingKey = "pending" // pendingLogins: sign-ins started but not finished
+	profileKey  = "profile"      // authenticator.Profile of the signed-in person
+	signedInKey = "signed_in_at" // Unix seconds of the sign-in
+	seenKey     = "seen_at"      // Unix seconds of a recent request, refreshed each seenRefresh
+	csrfKey     = "csrf_token"   // the token that logout forms must send back
+	pendingKey  = "pending"      // pendingLogins: sign-ins started but not finished
+
+	// accessTokenKey holds the access token of the sign-in, for the try page
+	// of the JSON launch API. It is kept only while that API is on.
+	accessTokenKey = "access_token"
 )
 
 const (
 	// maxPendingLogins bounds the sign-ins one browser may have in flight,
 	// such as one per open tab; the oldest is dropped first.
-	maxPendingLogins = 4
+	maxPendingLogins = 3
+
+	// maxReturnPathBytes bounds a return target. Longer ones fall back to
+	// the home page, because each pending sign-in carries its target in the
+	// cookie.
+	maxReturnPathBytes = 512
 
 	// pendingLoginTTL is how long a started sign-in stays valid.
 	pendingLoginTTL = 10 * time.Minute
@@ -90,6 +105,31 @@ func (pl pendingLogins) add(p pendingLogin, now time.Time) {
 	pl[p.Attempt.State] = p
 }
 
+// dropOldest removes the oldest attempt other than keep's, and reports
+// whether there was one to remove.
+func (pl pendingLogins) dropOldest(keep string) bool {
+	oldest := ""
+	for state, p := range pl {
+		if state != keep && (oldest == "" || p.StartedAt.Before(pl[oldest].StartedAt)) {
+			oldest = state
+		}
+	}
+	if oldest == "" {
+		return false
+	}
+	delete(pl, oldest)
+	return true
+}
+
+// isCookieTooLarge reports whether err is securecookie's refusal to encode
+// a session past the browsers' 4096-byte cookie limit. securecookie v1.1.2
+// returns it as a plain formatted error inside a MultiError, with no value
+// or flag to test, so the message is matched.
+func isCookieTooLarge(err error) bool {
+	var cookieErr securecookie.Error
+	return errors.As(err, &cookieErr) && strings.Contains(err.Error(), "value is too long")
+}
+
 // take removes and returns the attempt for state, so that each state is
 // accepted at most once.
 func (pl pendingLogins) take(state string, now time.Time) (pendingLogin, bool) {
@@ -110,7 +150,7 @@ func (pl pendingLogins) take(state string, now time.Time) (pendingLogin, bool) {
 // URLs, and any control or space character.
 func safeReturnPath(target string) string {
 	const fallback = "/"
-	if target == "" || len(target) > 2048 || !strings.HasPrefix(target, "/") {
+	if target == "" || len(target) > maxReturnPathBytes || !strings.HasPrefix(target, "/") {
 		return fallback
 	}
 	if strings.HasPrefix(target, "//") || strings.ContainsRune(target, '\\') {
@@ -133,4 +173,68 @@ func safeReturnPath(target string) string {
 		return fallback
 	}
 	return u.RequestURI()
+}
+
+// seenRefresh is how stale the session's last-seen time may get before a
+// request rewrites it. Rewriting at most once a minute keeps most requests
+// from saving the session, at the cost of an idle timeout that is a minute
+// coarse.
+const seenRefresh = time.Minute
+
+// sessionLifetime ends a sign-in that passed its absolute lifetime or sat
+// idle too long, and otherwise keeps its last-seen time fresh. A session
+// without these times predates them and ends too.
+func (h *Handler) sessionLifetime(c *gin.Context) {
+	p, ok := currentProfile(c)
+	if !ok {
+		c.Next()
+		return
+	}
+	s := sessions.Default(c)
+	now := h.now()
+	signedIn, _ := s.Get(signedInKey).(int64)
+	seen, _ := s.Get(seenKey).(int64)
+
+	reason := ""
+	switch {
+	case now.Sub(time.Unix(signedIn, 0)) > h.maxAge:
+		reason = "max_age"
+	case now.Sub(time.Unix(seen, 0)) > h.idleTimeout:
+		reason = "idle"
+	}
+	if reason != "" {
+		h.log.Info("session ended", "sub", p.Subject, "reason", reason,
+			"request_id", requestID(c))
+		s.Clear()
+		expired := h.cookie
+		expired.MaxAge = -1
+		if err := h.saveSession(c, s, expired); err != nil {
+			h.fail(c, sessionProblem(err))
+			return
+		}
+		c.Next()
+		return
+	}
+
+	if now.Sub(time.Unix(seen, 0)) > seenRefresh {
+		s.Set(seenKey, now.Unix())
+		if err := h.saveSession(c, s, h.cookie); err != nil {
+			h.fail(c, sessionProblem(err))
+			return
+		}
+	}
+	c.Next()
+}
+
+// csrfToken returns the signed-in session's CSRF token.
+func csrfToken(c *gin.Context) string {
+	token, _ := sessions.Default(c).Get(csrfKey).(string)
+	return token
+}
+
+// validCSRFToken reports whether sent matches the session's CSRF token, in
+// constant time. A session without a token matches nothing.
+func validCSRFToken(c *gin.Context, sent string) bool {
+	want := csrfToken(c)
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(sent)) == 1
 }

@@ -1,10 +1,15 @@
 package handlers
 
 import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gin-contrib/sessions/cookie"
 
 	"github.com/pureweb-auth/launchgate/authenticator"
 )
@@ -127,5 +132,77 @@ func TestProfileForSessionDropsLargeClaims(t *testing.T) {
 	}
 	if got.Subject != "s" || got.Name != "n" {
 		t.Errorf("profile fields lost: %+v", got)
+	}
+}
+
+func TestIsCookieTooLarge(t *testing.T) {
+	store := cookie.NewStore([]byte(strings.Repeat("k", 32)), []byte(strings.Repeat("e", 32)))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	s, _ := store.New(req, "s")
+	s.Values["big"] = strings.Repeat("z", 5000)
+	err := store.Save(req, httptest.NewRecorder(), s)
+	if !isCookieTooLarge(err) {
+		t.Errorf("isCookieTooLarge(%v) = false, want true", err)
+	}
+	if isCookieTooLarge(errors.New("dial tcp: connection refused")) {
+		t.Errorf("isCookieTooLarge(connection refused) = true, want false")
+	}
+}
+
+func TestLoginDropsOldTabsWhenCookieIsFull(t *testing.T) {
+	h := newHarness(t, nil)
+	long := "/launch?q=" + strings.Repeat("x", maxReturnPathBytes-20)
+	var states []string
+	for range maxPendingLogins {
+		got := h.get("/login?returnTo=" + url.QueryEscape(long))
+		if got.status != http.StatusFound {
+			t.Fatalf("GET /login with a long returnTo: status %d, want 302", got.status)
+		}
+		states = append(states, stateOf(t, got.header.Get("Location")))
+	}
+	latest := states[len(states)-1]
+	got := h.get("/callback?code=c&state=" + url.QueryEscape(latest))
+	if got.status != http.StatusFound || got.header.Get("Location") != long {
+		t.Errorf("callback of the latest tab: status %d Location %.40q, want 302 to the long target",
+			got.status, got.header.Get("Location"))
+	}
+}
+
+// clock is a settable time source for the handlers.
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time { return c.now }
+
+func TestSessionLifetime(t *testing.T) {
+	tests := []struct {
+		name      string
+		steps     []time.Duration // time between requests to /user after sign-in
+		wantFinal int
+	}{
+		{"active within limits", []time.Duration{30 * time.Minute, 30 * time.Minute, 30 * time.Minute}, http.StatusOK},
+		{"idle past the timeout", []time.Duration{61 * time.Minute}, http.StatusFound},
+		{"active past the max age", []time.Duration{50 * time.Minute, 50 * time.Minute, 50 * time.Minute}, http.StatusFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{now: time.Unix(1_700_000_000, 0)}
+			h := newHarness(t, func(c *Config) {
+				c.Now = clk.Now
+				c.SessionIdleTimeout = time.Hour
+				c.SessionMaxAge = 2 * time.Hour
+			})
+			h.signIn("/")
+			var got response
+			for _, step := range tt.steps {
+				clk.now = clk.now.Add(step)
+				got = h.get("/user")
+			}
+			if got.status != tt.wantFinal {
+				t.Errorf("GET /user after %v: status %d, want %d", tt.steps, got.status, tt.wantFinal)
+			}
+			if tt.wantFinal == http.StatusFound && !strings.Contains(h.logs.String(), "session ended") {
+				t.Errorf("no log line for the ended session")
+			}
+		})
 	}
 }

@@ -53,7 +53,8 @@ func New() *Metrics {
 		}, []string{"door", "outcome"}),
 		purewebCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "pureweb_call_duration_seconds",
-			Help:    "Latency of PureWeb platform API calls, by call and HTTP status (0 when no response arrived).",
+			Help: "Latency of PureWeb platform API calls, by call and HTTP status " +
+				"(0 when no response arrived).",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"call", "status"}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{

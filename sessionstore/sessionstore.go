@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -128,7 +129,7 @@ func NewRedis(opts RedisOptions) (Store, error) {
 		maxBytes = 256 << 10
 	}
 	rs.SetMaxLength(maxBytes)
-	rs.SetKeyPrefix("launch_session:")
+	rs.SetKeyPrefix(keyPrefix)
 	return &redisStore{RediStore: rs, pool: pool}, nil
 }
 
@@ -143,6 +144,9 @@ func checkURL(rawURL string) error {
 	return nil
 }
 
+// keyPrefix starts the Redis key of every session.
+const keyPrefix = "launch_session:"
+
 // redisStore adapts redistore to gin-contrib/sessions, as the package
 // gin-contrib/sessions/redis does, but without failing at construction when
 // Redis is down.
@@ -155,6 +159,27 @@ func (s *redisStore) Options(options sessions.Options) {
 	s.RediStore.Options = options.ToGorillaOptions()
 	// redistore stores sessions for MaxAge seconds, like the cookie lives.
 	s.RediStore.SetMaxAge(options.MaxAge)
+}
+
+// Regenerate gives the request's session a new ID when it is next saved, and
+// deletes the data stored under the old one, so that an ID planted or seen
+// before sign-in is worthless afterwards (session fixation, OWASP ASVS
+// 3.2.1). The session's values are kept.
+func (s *redisStore) Regenerate(r *http.Request, name string) error {
+	session, err := s.RediStore.Get(r, name)
+	if err != nil && IsUnavailable(err) {
+		return fmt.Errorf("sessionstore: regenerate session ID: %w", err)
+	}
+	if session.ID == "" {
+		return nil
+	}
+	conn := s.pool.Get()
+	defer conn.Close()
+	if _, err := conn.Do("DEL", keyPrefix+session.ID); err != nil {
+		return fmt.Errorf("sessionstore: delete old session: %w", err)
+	}
+	session.ID = ""
+	return nil
 }
 
 func (s *redisStore) Ping(ctx context.Context) error {

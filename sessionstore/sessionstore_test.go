@@ -188,3 +188,50 @@ func TestCookieStoreRejectsCookieOlderThanMaxAge(t *testing.T) {
 		t.Errorf("expired cookie still yields name %v", s.Values["name"])
 	}
 }
+
+func TestRedisRegenerateChangesID(t *testing.T) {
+	redis := redistest.Start(t)
+	store, err := NewRedis(RedisOptions{URL: redis.URL(), Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	_, before := roundTrip(t, store, map[any]any{"k": "v"})
+
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.AddCookie(before)
+	old, err := store.Get(req, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldID := old.ID
+	if err := store.(interface {
+		Regenerate(*http.Request, string) error
+	}).Regenerate(req, "s"); err != nil {
+		t.Fatalf("Regenerate() error = %v", err)
+	}
+	rec := httptest.NewRecorder()
+	if err := store.Save(req, rec, old); err != nil {
+		t.Fatal(err)
+	}
+
+	next := httptest.NewRequest(http.MethodGet, "/", nil)
+	next.AddCookie(rec.Result().Cookies()[0])
+	fresh, err := store.New(next, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.ID == oldID || fresh.ID == "" {
+		t.Errorf("session ID after Regenerate = %q, want a new one (old %q)", fresh.ID, oldID)
+	}
+	if fresh.Values["k"] != "v" {
+		t.Errorf("value after Regenerate = %v, want v", fresh.Values["k"])
+	}
+
+	stale := httptest.NewRequest(http.MethodGet, "/", nil)
+	stale.AddCookie(before)
+	replay, _ := store.New(stale, "s")
+	if replay.Values["k"] != nil {
+		t.Errorf("the old session ID still loads %v, want nothing", replay.Values["k"])
+	}
+}

@@ -23,6 +23,7 @@ import (
 type upstreams struct {
 	issuer  string
 	pureweb string
+	auth0   *emulator.Auth0
 }
 
 // startUpstreams serves both emulators on loopback. callbackBases lists the
@@ -42,6 +43,8 @@ func startUpstreams(t *testing.T, callbackBases ...string) upstreams {
 	auth0, err := emulator.NewAuth0(emulator.Auth0Config{
 		Issuer:       issuer,
 		Applications: []emulator.Application{app},
+		Audience:     emulator.DemoAudience,
+		Permissions:  []string{demoPermission},
 	})
 	if err != nil {
 		t.Fatalf("emulator.NewAuth0: %v", err)
@@ -59,7 +62,33 @@ func startUpstreams(t *testing.T, callbackBases ...string) upstreams {
 	}
 	purewebServer := httptest.NewServer(pureweb)
 	t.Cleanup(purewebServer.Close)
-	return upstreams{issuer: issuer, pureweb: purewebServer.URL}
+	return upstreams{issuer: issuer, pureweb: purewebServer.URL, auth0: auth0}
+}
+
+// startAuth0At serves an Auth0 emulator on addr that accepts the callback
+// and logout URLs of base.
+func startAuth0At(t *testing.T, addr, base string) *emulator.Auth0 {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen on %s: %v", addr, err)
+	}
+	auth0, err := emulator.NewAuth0(emulator.Auth0Config{
+		Issuer: "http://" + addr + "/",
+		Applications: []emulator.Application{{
+			ClientID:     emulator.DemoAuth0ClientID,
+			ClientSecret: emulator.DemoAuth0ClientSecret,
+			CallbackURLs: []string{base + "/callback"},
+			LogoutURLs:   []string{base + "/"},
+		}},
+	})
+	if err != nil {
+		t.Fatalf("emulator.NewAuth0: %v", err)
+	}
+	server := &httptest.Server{Listener: ln, Config: &http.Server{Handler: auth0}}
+	server.Start()
+	t.Cleanup(server.Close)
+	return auth0
 }
 
 // reserve returns a listener on a free loopback port and its base URL.
@@ -97,6 +126,7 @@ func appEnv(up upstreams, base string, extra env) env {
 type running struct {
 	base string
 	stop func()
+	logs *syncBuffer // everything the instance logged, at every level
 }
 
 func startInstance(t *testing.T, ln net.Listener, base string, e env) *running {
@@ -105,7 +135,8 @@ func startInstance(t *testing.T, ln net.Listener, base string, e env) *running {
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	inst, err := start(ctx, cfg, options{}, logger, ln)
 	if err != nil {
@@ -115,7 +146,7 @@ func startInstance(t *testing.T, ln net.Listener, base string, e env) *running {
 	done := make(chan error, 1)
 	go func() { done <- inst.wait(ctx) }()
 
-	r := &running{base: base}
+	r := &running{base: base, logs: logs}
 	stopped := false
 	r.stop = func() {
 		if stopped {
@@ -136,6 +167,8 @@ func startInstance(t *testing.T, ln net.Listener, base string, e env) *running {
 type browser struct {
 	t      *testing.T
 	client *http.Client
+
+	lastCallback string // the callback URL of the latest sign-in
 }
 
 func newHTTPBrowser(t *testing.T) *browser {
@@ -184,6 +217,18 @@ var transactionField = regexp.MustCompile(`name="state" value="([^"]+)"`)
 // returns where the callback sent the browser.
 func (b *browser) signIn(base, email string) string {
 	b.t.Helper()
+	status, landing, _ := b.signInWith(base, email, url.Values{"action": {"login"}})
+	if status != http.StatusFound {
+		b.t.Fatalf("GET callback status = %d, want 302", status)
+	}
+	return landing
+}
+
+// signInWith walks the sign-in like signIn, adds extra to the sign-in form
+// (such as a fault, or action=cancel), and returns the callback's status,
+// Location and body.
+func (b *browser) signInWith(base, email string, extra url.Values) (int, string, string) {
+	b.t.Helper()
 	status, location, _ := b.do(http.MethodGet, base+"/login?returnTo=/launch", nil)
 	if status != http.StatusFound {
 		b.t.Fatalf("GET /login status = %d, want 302", status)
@@ -202,18 +247,36 @@ func (b *browser) signIn(base, email string) string {
 	formAction.Path = formAction.Path[:strings.LastIndex(formAction.Path, "/")+1]
 	formAction.Path = strings.TrimSuffix(formAction.Path, "u/") + "u/login"
 	formAction.RawQuery = ""
-	status, callback, _ := b.do(http.MethodPost, formAction.String(), url.Values{
+	form := url.Values{
 		"state": {match[1]}, "username": {email}, "password": {emulator.DemoPassword},
-		"action": {"login"},
-	})
+	}
+	for key, values := range extra {
+		form[key] = values
+	}
+	status, callback, _ := b.do(http.MethodPost, formAction.String(), form)
 	if status != http.StatusFound || !strings.HasPrefix(callback, base+"/callback") {
 		b.t.Fatalf("POST sign-in form: status %d Location %q, want 302 to %s/callback", status, callback, base)
 	}
-	status, landing, _ := b.do(http.MethodGet, callback, nil)
-	if status != http.StatusFound {
-		b.t.Fatalf("GET callback status = %d, want 302", status)
+	b.lastCallback = callback
+	return b.do(http.MethodGet, callback, nil)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]*)"`)
+
+// logout submits the Log out form of base's home page and returns where the
+// application sent the browser: the provider's logout URL.
+func (b *browser) logout(base string) string {
+	b.t.Helper()
+	_, _, home := b.do(http.MethodGet, base+"/", nil)
+	match := csrfField.FindStringSubmatch(home)
+	if match == nil {
+		b.t.Fatalf("home page of %s has no logout form", base)
 	}
-	return landing
+	status, location, _ := b.do(http.MethodPost, base+"/logout", url.Values{"csrf_token": {match[1]}})
+	if status != http.StatusFound {
+		b.t.Fatalf("POST /logout: status %d, want 302", status)
+	}
+	return location
 }
 
 func (b *browser) status(target string) int {
@@ -242,7 +305,7 @@ func TestRedisSessionsAcrossInstances(t *testing.T) {
 	}
 
 	// Logged out on B, logged out on A.
-	_, providerLogout, _ := user.do(http.MethodGet, b.base+"/logout", nil)
+	providerLogout := user.logout(b.base)
 	user.status(providerLogout) // ends the emulator's own session, as a browser would
 	if got := user.status(a.base + "/launch"); got != http.StatusFound {
 		t.Errorf("GET A /launch after logging out on B: status %d, want 302 to sign-in", got)

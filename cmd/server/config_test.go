@@ -113,12 +113,20 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{"negative TTL", "PUREWEB_ENVIRONMENT_TTL", "-5m", "PUREWEB_ENVIRONMENT_TTL"},
 		{"unknown log level", "LOG_LEVEL", "loud", "LOG_LEVEL"},
 		{"unknown log format", "LOG_FORMAT", "xml", "LOG_FORMAT"},
+		{"listen host with junk", "LISTEN_HOST", "nowhere!", "LISTEN_HOST"},
+		{"base URL with a path", "BASE_URL", "http://localhost:3000/app", "must be only a scheme and host"},
+		{"base URL with a fragment", "BASE_URL", "http://localhost:3000#f", "must be only a scheme and host"},
+		{"callback on another path", "AUTH0_CALLBACK_URL", "http://localhost:3000/auth/cb", "must end in /callback"},
+		{"token parameter with a space", "PUREWEB_LAUNCH_TOKEN_PARAM", "a b", "PUREWEB_LAUNCH_TOKEN_PARAM"},
+		{"pureweb API with a password", "PUREWEB_API_URL", "https://u:p@api.example", "PUREWEB_API_URL must have no user name"},
 		{"unknown session store", "SESSION_STORE", "memcached", "SESSION_STORE"},
 		{"redis without URL", "SESSION_STORE", "redis", "REDIS_URL is missing"},
 		{"bad trusted proxy", "TRUSTED_PROXIES", "10.0.0.1, proxy.local", `"proxy.local" is not an IP address`},
 		{"bad metrics address", "METRICS_ADDR", "9090", "METRICS_ADDR"},
 		{"metrics neither on nor off", "METRICS", "maybe", "METRICS"},
 		{"zero shutdown grace", "SHUTDOWN_GRACE", "0s", "SHUTDOWN_GRACE"},
+		{"rate without period", "LAUNCH_RATE_LIMIT", "10", "LAUNCH_RATE_LIMIT"},
+		{"rate of zero", "LAUNCH_RATE_LIMIT", "0/1m", "LAUNCH_RATE_LIMIT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,7 +192,56 @@ func TestLoadConfigOperations(t *testing.T) {
 	if cfg.LogFormat != "json" {
 		t.Errorf("LogFormat = %q, want json", cfg.LogFormat)
 	}
+	if cfg.LaunchRate.Burst != 10 || cfg.LaunchRate.Every != 6*time.Second {
+		t.Errorf("default LaunchRate = %+v, want a burst of 10 and one every 6s", cfg.LaunchRate)
+	}
 	if cfg.ShutdownGrace != 30*time.Second {
 		t.Errorf("ShutdownGrace = %v, want 30s", cfg.ShutdownGrace)
+	}
+}
+
+func TestLoadConfigBadBaseURLNamesOnlyIt(t *testing.T) {
+	e := fullEnv()
+	e["BASE_URL"] = "localhost:3000"
+	_, err := loadConfig(e.get, false)
+	if err == nil {
+		t.Fatal("loadConfig(BASE_URL=localhost:3000) error = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "BASE_URL") {
+		t.Errorf("error = %q, does not name BASE_URL", err)
+	}
+	if strings.Contains(err.Error(), "AUTH0_CALLBACK_URL") {
+		t.Errorf("error = %q, blames AUTH0_CALLBACK_URL, which was not set", err)
+	}
+}
+
+func TestLoadConfigWarnsOfPortMismatch(t *testing.T) {
+	tests := []struct {
+		name     string
+		port     string
+		base     string
+		wantWarn bool
+	}{
+		{"default base URL", "3211", "", false},
+		{"matching port", "3211", "http://localhost:3211", false},
+		{"stale port", "3211", "http://localhost:3000", true},
+		{"loopback address", "3211", "http://127.0.0.1:3000", true},
+		{"public host behind a proxy", "3211", "https://launch.example.com", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := fullEnv()
+			e["PORT"] = tt.port
+			if tt.base != "" {
+				e["BASE_URL"] = tt.base
+			}
+			cfg, err := loadConfig(e.get, false)
+			if err != nil {
+				t.Fatalf("loadConfig() error = %v", err)
+			}
+			if got := len(cfg.Warnings) > 0; got != tt.wantWarn {
+				t.Errorf("warnings = %q, want a warning: %v", cfg.Warnings, tt.wantWarn)
+			}
+		})
 	}
 }

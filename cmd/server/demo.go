@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -15,12 +16,14 @@ import (
 	"github.com/pureweb-auth/launchgate/platform"
 )
 
-// demoPermission is the permission that demo users' access tokens carry.
+// demoPermission is the permission that demo users' and applications'
+// access tokens carry when API_PERMISSION names no other.
 const demoPermission = "launch:stream"
 
 // demoServices are the running emulators of demo mode.
 type demoServices struct {
-	servers []*http.Server
+	servers     []*http.Server
+	auth0Issuer string // issuer URL of the Auth0 emulator
 }
 
 // Close stops the emulators. It is safe on a nil *demoServices.
@@ -59,7 +62,7 @@ func startDemo(cfg *config, opts options, logger *slog.Logger) (*demoServices, e
 			LogoutURLs:   []string{cfg.BaseURL.JoinPath("/").String()},
 		}},
 		Audience:    emulator.DemoAudience,
-		Permissions: []string{demoPermission},
+		Permissions: []string{cmp.Or(cfg.APIPermission, demoPermission)},
 		Logger:      logger.With("component", "auth0-emulator"),
 	})
 	if err != nil {
@@ -78,6 +81,7 @@ func startDemo(cfg *config, opts options, logger *slog.Logger) (*demoServices, e
 		ProjectName:  "Demo project",
 		ClientID:     emulator.DemoPureWebClientID,
 		ClientSecret: emulator.DemoPureWebClientSecret,
+		Latency:      opts.purewebLatency,
 		Logger:       logger.With("component", "pureweb-emulator"),
 	})
 	if err != nil {
@@ -93,7 +97,11 @@ func startDemo(cfg *config, opts options, logger *slog.Logger) (*demoServices, e
 		ClientID:     emulator.DemoAuth0ClientID,
 		ClientSecret: emulator.DemoAuth0ClientSecret,
 		RedirectURL:  callback,
+		// Sign-in then returns an access token for the JSON launch API,
+		// which the try page sends.
+		Audience: emulator.DemoAudience,
 	}
+	d.auth0Issuer = issuer
 	cfg.PureWeb = platform.Config{
 		BaseURL:      purewebURL,
 		ClientID:     emulator.DemoPureWebClientID,

@@ -52,6 +52,14 @@ func (b *syncBuffer) String() string {
 // returns its base URL and its log.
 func startDemoApp(t *testing.T) (string, *syncBuffer) {
 	t.Helper()
+	inst, logs := startDemoInstance(t)
+	return inst.URL, logs
+}
+
+// startDemoInstance is startDemoApp returning the running instance, whose
+// demo field names the emulators.
+func startDemoInstance(t *testing.T) (*instance, *syncBuffer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -80,7 +88,7 @@ func startDemoApp(t *testing.T) (string, *syncBuffer) {
 			t.Errorf("shutdown error = %v", err)
 		}
 	})
-	return base, logs
+	return inst, logs
 }
 
 // newBrowser starts headless Chromium with a fresh profile and the flags
@@ -128,6 +136,18 @@ func artifactDir(t *testing.T) string {
 		t.Fatalf("create artifact folder: %v", err)
 	}
 	return dir
+}
+
+// saveScreenshot saves the page the browser shows to the artifact folder.
+func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot for %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(artifactDir(t), name), shot, 0o644); err != nil {
+		t.Errorf("save screenshot %s: %v", name, err)
+	}
 }
 
 func text(t *testing.T, ctx context.Context, selector string) string {

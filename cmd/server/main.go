@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/joho/godotenv"
@@ -23,12 +24,18 @@ func main() {
 	gin.SetMode(gin.ReleaseMode)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// Once the first signal starts the shutdown, restore the default
+		// handling, so a second Ctrl-C ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 
 	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, err)
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
@@ -39,6 +46,8 @@ type options struct {
 	envFile     string
 	auth0Port   int
 	purewebPort int
+
+	purewebLatency time.Duration
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -48,16 +57,31 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&opts.demo, "demo", false,
 		"run with local emulators of Auth0 and PureWeb; anyone can sign in, so it binds to loopback")
 	fs.StringVar(&opts.envFile, "env-file", ".env",
-		"file of KEY=value settings read before the environment; a missing .env is skipped")
+		"file of KEY=value settings; variables set in the environment win over it, "+
+			"and a missing .env is skipped")
 	fs.IntVar(&opts.auth0Port, "demo-auth0-port", 0,
 		"loopback port of the Auth0 emulator in demo mode (0 picks a free port)")
 	fs.IntVar(&opts.purewebPort, "demo-pureweb-port", 0,
 		"loopback port of the PureWeb emulator in demo mode (0 picks a free port)")
+	fs.DurationVar(&opts.purewebLatency, "demo-pureweb-latency", 0,
+		"delay the PureWeb emulator adds to each call in demo mode, such as 20ms, "+
+			"to stand in for the network")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: server [flags]\n\n"+
+			"Serves Auth0 sign-in in front of PureWeb stream launches. Settings come from\n"+
+			"environment variables and .env; .env.example lists and explains each one.\n"+
+			"With -demo, local emulators stand in for Auth0 and PureWeb.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
 	if fs.NArg() > 0 {
 		return options{}, fmt.Errorf("unexpected argument %q: see -help", fs.Arg(0))
+	}
+	if opts.purewebLatency < 0 {
+		return options{}, fmt.Errorf("-demo-pureweb-latency %v is negative: "+
+			"use 0 or a duration such as 20ms", opts.purewebLatency)
 	}
 	return opts, nil
 }
@@ -79,6 +103,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	logger := newLogger(out, cfg)
+	// Libraries that log through slog's default logger, such as
+	// gin-contrib/sessions, then share the format and the level.
+	slog.SetDefault(logger)
+	for _, warning := range cfg.Warnings {
+		logger.Warn(warning)
+	}
 	inst, err := start(ctx, cfg, opts, logger, nil)
 	if err != nil {
 		return err
@@ -104,7 +134,7 @@ func environment(envFile string) (func(string) string, error) {
 		fileValues, err = nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read settings from %s: %w", envFile, err)
+		return nil, fmt.Errorf("read settings from %s: %w (check -env-file)", envFile, err)
 	}
 	return func(key string) string {
 		if v, ok := os.LookupEnv(key); ok {

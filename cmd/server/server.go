@@ -172,19 +172,26 @@ func buildApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error
 		a.metrics = metrics.New()
 	}
 
-	authClient := &http.Client{Timeout: 15 * time.Second}
+	authClient := &http.Client{Timeout: 15 * time.Second, Transport: upstreamTransport()}
 	cfg.Auth.HTTPClient = authClient
-	auth, err := authenticator.New(ctx, cfg.Auth)
+	// The server starts even when the provider is unreachable: discovery
+	// goes on in the background, and sign-in says it is unavailable until
+	// then.
+	auth, err := authenticator.NewRetrying(ctx, cfg.Auth, logger)
 	if err != nil {
-		return nil, fmt.Errorf("%w (check AUTH0_DOMAIN or AUTH0_ISSUER_URL)", err)
+		return nil, fmt.Errorf("%w (check the AUTH0_ variables)", err)
 	}
 
+	// No client Timeout: platform puts a deadline on every call's context,
+	// and a client Timeout would cost a timer and a goroutine per call on
+	// the launch path. The transport's ResponseHeaderTimeout is the backstop.
 	purewebClient := &http.Client{
-		Timeout:   30 * time.Second,
 		Transport: a.metrics.InstrumentPureWeb(upstreamTransport()),
 		// Never follow a redirect: it would resend the client secret to
 		// another address.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
 	}
 	cfg.PureWeb.HTTPClient = purewebClient
 	client, err := platform.New(cfg.PureWeb)
@@ -207,24 +214,34 @@ func buildApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error
 	}
 
 	hcfg := handlers.Config{
-		Auth:          auth,
-		Launcher:      launcher,
-		Pages:         pages,
-		Sessions:      a.store,
-		Logger:        logger,
-		BaseURL:       cfg.BaseURL,
-		SessionMaxAge: cfg.SessionMaxAge,
-		ImageSources:  []string{cfg.Auth.Issuer},
-		Demo:          cfg.Demo,
-		Metrics:       a.metrics,
-		ServeMetrics:  cfg.MetricsAddr == "",
+		Auth:               auth,
+		Launcher:           launcher,
+		Pages:              pages,
+		Sessions:           a.store,
+		Logger:             logger,
+		BaseURL:            cfg.BaseURL,
+		SessionMaxAge:      cfg.SessionMaxAge,
+		SessionIdleTimeout: cfg.SessionIdle,
+		ProviderURLs:       []string{cfg.Auth.Issuer},
+		Demo:               cfg.Demo,
+		Metrics:            a.metrics,
+		ServeMetrics:       cfg.MetricsAddr == "",
 		Readiness: map[string]func(context.Context) error{
-			// Discovery succeeded before the server started, and go-oidc
-			// fetches keys when it needs them.
-			"provider": func(context.Context) error { return nil },
+			// go-oidc fetches keys when it needs them, so discovery is
+			// all the provider check covers.
+			"provider": func(context.Context) error { return auth.Ready() },
 			"sessions": a.store.Ping,
 		},
 		TrustedProxies: cfg.TrustedProxies,
+		LaunchRate:     cfg.LaunchRate,
+		API: handlers.APIConfig{
+			Issuer:         cfg.Auth.Issuer,
+			Audience:       cfg.Auth.Audience,
+			Permission:     cfg.APIPermission,
+			AllowedOrigins: cfg.CORSOrigins,
+			// The signing keys come from the same tenant as sign-in.
+			HTTPClient: authClient,
+		},
 	}
 	if cfg.Demo {
 		hcfg.DemoUsers = demoUserEmails()
@@ -237,13 +254,14 @@ func buildApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error
 	return a, nil
 }
 
-// upstreamTransport returns a transport tuned for many concurrent launches to
+// upstreamTransport returns a transport tuned for many concurrent calls to
 // one host: enough idle connections kept per host that bursts reuse them
-// instead of opening new ones.
+// instead of opening new ones, and a bound on the wait for response headers.
 func upstreamTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 64
+	t.ResponseHeaderTimeout = 30 * time.Second
 	return t
 }
 
