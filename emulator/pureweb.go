@@ -86,6 +86,7 @@ type PureWeb struct {
 	keys         *platformSigner
 	environments *environmentStore
 	counters     pureWebCounters
+	faults       platformFaultState
 	mux          *http.ServeMux
 }
 
@@ -188,6 +189,7 @@ func (p *PureWeb) routes() *http.ServeMux {
 		counted(&c.other, p.handleDeleteEnvironment))
 	mux.HandleFunc("POST /environment/{id}/agents",
 		counted(&c.agentToken, p.handleCreateAgent))
+	mux.HandleFunc("POST /_emulator/fault", p.handleSetFault)
 	mux.HandleFunc("GET /stream", counted(&c.other, p.handleStream))
 	mux.HandleFunc("GET /stream/{rest...}", counted(&c.other, p.handleStream))
 	// Requests with no route, including a known path with another method,
@@ -203,6 +205,9 @@ func (p *PureWeb) routes() *http.ServeMux {
 // latency.
 func (p *PureWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.latency > 0 && !wait(r, p.latency) {
+		return
+	}
+	if p.injectFault(w, r) {
 		return
 	}
 	p.mux.ServeHTTP(w, r)

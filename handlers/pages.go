@@ -77,6 +77,7 @@ func (h *Handler) launch(c *gin.Context) error {
 	launch, err := h.launcher.Launch(ctx, environmentName(data.User.Subject, h.now()))
 	if err != nil {
 		p := launchProblem(err)
+		p.LogAttrs = []any{"sub", data.User.Subject}
 		h.metrics.Launch("page", p.Reason)
 		return p
 	}

@@ -22,6 +22,7 @@ type Problem struct {
 	ActionURL   string // optional next step, such as "/login"
 	ActionLabel string
 	Cause       error // internal cause; never shown
+	LogAttrs    []any // extra key-value pairs for the log line, such as the subject
 }
 
 // Error returns the reason and the cause, for logs and tests.
@@ -75,6 +76,7 @@ func (h *Handler) fail(c *gin.Context, err error) {
 		"path", c.Request.URL.Path,
 		"request_id", requestID(c),
 	}
+	attrs = append(attrs, p.LogAttrs...)
 	if p.Cause != nil {
 		attrs = append(attrs, "error", p.Cause)
 	}

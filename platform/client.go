@@ -61,6 +61,7 @@ type Client struct {
 	clientSecret string
 	httpClient   *http.Client
 	callTimeout  time.Duration
+	retryDelay   time.Duration    // wait before the first retry; tests shorten it
 	now          func() time.Time // replaced in tests
 }
 
@@ -77,6 +78,7 @@ func New(cfg Config) (*Client, error) {
 		clientSecret: cfg.ClientSecret,
 		httpClient:   cfg.HTTPClient,
 		callTimeout:  cfg.CallTimeout,
+		retryDelay:   100 * time.Millisecond,
 		now:          time.Now,
 	}
 	if c.baseURL == "" {

@@ -129,5 +129,6 @@ func newTestClient(t *testing.T, baseURL string) *Client {
 		t.Fatalf("New(BaseURL %q) = %v, want no error", baseURL, err)
 	}
 	c.now = func() time.Time { return testNow }
+	c.retryDelay = time.Millisecond
 	return c
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 const (
@@ -41,12 +42,55 @@ type checker interface {
 	check() error
 }
 
+// maxRetries is how many times a call that is safe to repeat is sent again
+// after a transient failure: a transport error, a 429 or a 5xx.
+const maxRetries = 2
+
 // do sends r under the per-call deadline and decodes a 2xx JSON response
-// into out, unless out is nil. Every failure is an *Error that names r.call.
+// into out, unless out is nil. A call that is safe to repeat (a token
+// request, GET or DELETE) is retried after a transient failure, with
+// exponential backoff, for as long as the deadline allows. Creating an
+// environment or an agent token is never repeated, because a lost response
+// may hide a success. Every failure is an *Error that names r.call.
 func (c *Client) do(ctx context.Context, r request, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
 	defer cancel()
 
+	delay := c.retryDelay
+	for attempt := 0; ; attempt++ {
+		err := c.send(ctx, r, out)
+		if err == nil || attempt == maxRetries || !r.repeatable() || !transient(ctx, err) {
+			return err
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return err
+		case <-timer.C:
+		}
+		delay *= 3
+	}
+}
+
+// repeatable reports whether sending r twice has the effect of sending it
+// once. A token request only mints another token.
+func (r request) repeatable() bool {
+	return r.clientAuth || r.method == http.MethodGet || r.method == http.MethodDelete
+}
+
+// transient reports whether err may pass on its own: the platform was
+// unreachable, busy or failing, and the call's own deadline has not passed.
+func transient(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrUpstream) ||
+		errors.Is(err, ErrRateLimited)
+}
+
+// send makes one attempt of r.
+func (c *Client) send(ctx context.Context, r request, out any) error {
 	if !r.clientAuth {
 		if err := checkBearer(r.token); err != nil {
 			return &Error{Call: r.call, Err: err}

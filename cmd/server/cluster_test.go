@@ -21,9 +21,10 @@ import (
 // upstreams are the Auth0 and PureWeb emulators, shared by every instance of
 // the application that a test starts.
 type upstreams struct {
-	issuer  string
-	pureweb string
-	auth0   *emulator.Auth0
+	issuer   string
+	pureweb  string
+	auth0    *emulator.Auth0
+	platform *emulator.PureWeb
 }
 
 // startUpstreams serves both emulators on loopback. callbackBases lists the
@@ -62,7 +63,7 @@ func startUpstreams(t *testing.T, callbackBases ...string) upstreams {
 	}
 	purewebServer := httptest.NewServer(pureweb)
 	t.Cleanup(purewebServer.Close)
-	return upstreams{issuer: issuer, pureweb: purewebServer.URL, auth0: auth0}
+	return upstreams{issuer: issuer, pureweb: purewebServer.URL, auth0: auth0, platform: pureweb}
 }
 
 // startAuth0At serves an Auth0 emulator on addr that accepts the callback

@@ -389,7 +389,8 @@ var tokenParamPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,64}$`)
 
 func (r *envReader) pureweb() (platform.Config, platform.LaunchConfig) {
 	api := platform.Config{
-		BaseURL: r.url("PUREWEB_API_URL", platform.DefaultBaseURL).String(),
+		CallTimeout: r.duration("PUREWEB_CALL_TIMEOUT", 10*time.Second),
+		BaseURL:     r.url("PUREWEB_API_URL", platform.DefaultBaseURL).String(),
 		ClientID: r.required("PUREWEB_PROJECT_CLIENT_ID",
 			"the client ID of your PureWeb project's credentials"),
 		ClientSecret: r.required("PUREWEB_PROJECT_CLIENT_SECRET",

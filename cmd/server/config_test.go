@@ -114,6 +114,8 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{"unknown log level", "LOG_LEVEL", "loud", "LOG_LEVEL"},
 		{"unknown log format", "LOG_FORMAT", "xml", "LOG_FORMAT"},
 		{"listen host with junk", "LISTEN_HOST", "nowhere!", "LISTEN_HOST"},
+		{"unknown logout mode", "AUTH0_LOGOUT", "saml", "AUTH0_LOGOUT"},
+		{"negative call timeout", "PUREWEB_CALL_TIMEOUT", "-1s", "PUREWEB_CALL_TIMEOUT"},
 		{"base URL with a path", "BASE_URL", "http://localhost:3000/app", "must be only a scheme and host"},
 		{"base URL with a fragment", "BASE_URL", "http://localhost:3000#f", "must be only a scheme and host"},
 		{"callback on another path", "AUTH0_CALLBACK_URL", "http://localhost:3000/auth/cb", "must end in /callback"},
