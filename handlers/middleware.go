@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -30,12 +31,25 @@ func requestID(c *gin.Context) string {
 	return c.GetString(requestIDKey)
 }
 
-// accessLog writes one line per request. It logs the path without its
-// query, because the callback's query carries the authorization code.
+// accessLog records each request in the metrics and writes one log line for
+// it. It logs the path without its query, because the callback's query
+// carries the authorization code.
 func (h *Handler) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	elapsed := time.Since(start)
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	// The route pattern, not the path, keeps the metric's series bounded.
+	h.metrics.ObserveHTTP(route, c.Request.Method, c.Writer.Status(), elapsed)
+
+	// Checked first, so that a server logging at warn builds no attributes
+	// for the line it would drop.
+	if !h.log.Enabled(c.Request.Context(), slog.LevelInfo) {
+		return
+	}
 	h.log.Info("request",
 		"method", c.Request.Method,
 		"path", c.Request.URL.Path,
@@ -45,12 +59,6 @@ func (h *Handler) accessLog(c *gin.Context) {
 		"request_id", requestID(c),
 	)
 
-	// The route pattern, not the path, keeps the metric's series bounded.
-	route := c.FullPath()
-	if route == "" {
-		route = "unmatched"
-	}
-	h.metrics.ObserveHTTP(route, c.Request.Method, c.Writer.Status(), elapsed)
 }
 
 // recover turns a panic in a handler into the generic error page. The stack

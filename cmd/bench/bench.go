@@ -120,6 +120,14 @@ func runGroup(
 	runs := make([][]RunResult, len(cells))
 	for run := range opts.runs {
 		for i, c := range cells {
+			// A fresh sign-in per run: wrk replays one cookie and ignores
+			// the Set-Cookie with which the server refreshes a session's
+			// last-seen time each minute, so an older cookie would make
+			// every request save the session, which no browser causes.
+			cookie, err := signInOnce(ctx, s.app.baseURL)
+			if err != nil {
+				return GroupResult{}, err
+			}
 			result, err := measureRun(ctx, s, load, target, cookie, c, opts.duration)
 			if err != nil {
 				return GroupResult{}, fmt.Errorf("cell %v: %w", c, err)

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -20,7 +21,16 @@ import (
 	"github.com/joho/godotenv"
 )
 
+// defaultGCPercent is the garbage collector's target unless GOGC is set. The
+// server's live heap is a few megabytes while each launch allocates tens of
+// kilobytes, so Go's default of 100 collects very often: at 200, a launch
+// costs about a fifth less CPU for about 4 MB more memory (BENCHMARKS.md).
+const defaultGCPercent = 200
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	gin.SetMode(gin.ReleaseMode)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
