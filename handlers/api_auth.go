@@ -32,6 +32,10 @@ var (
 	// go-jwt-middleware v2.3.1 checks exp only when the claim is present.
 	errMissingExpiry = errors.New("token has no exp claim")
 
+	// errMissingSubject rejects a token without sub: the launch is minted
+	// for, named after and rate limited by its subject.
+	errMissingSubject = errors.New("token has no sub claim")
+
 	// errMalformedHeader means the Authorization header uses the Bearer
 	// scheme but does not carry exactly one token.
 	errMalformedHeader = errors.New("authorization header is not of the form Bearer <token>")
@@ -109,12 +113,17 @@ type accessClaims struct {
 	Scope       string   `json:"scope"`
 	Permissions []string `json:"permissions"`
 	Expiry      *float64 `json:"exp"`
+	Subject     string   `json:"sub"`
 }
 
-// Validate rejects a token without exp, which would otherwise never expire.
+// Validate rejects a token without exp, which would otherwise never expire,
+// and one without sub.
 func (c *accessClaims) Validate(context.Context) error {
 	if c.Expiry == nil {
 		return errMissingExpiry
+	}
+	if c.Subject == "" {
+		return errMissingSubject
 	}
 	return nil
 }
@@ -244,6 +253,8 @@ func invalidTokenDescription(err error) string {
 		return "The access token has expired. Get a new one from Auth0."
 	case errors.Is(err, errMissingExpiry):
 		return "The access token has no expiry time (exp claim), so it is not accepted."
+	case errors.Is(err, errMissingSubject):
+		return "The access token names no subject (sub claim), so it is not accepted."
 	case errors.Is(err, jwt.ErrNotValidYet), errors.Is(err, jwt.ErrIssuedInTheFuture):
 		return "The access token is not valid yet. Check the clocks of the client and the server."
 	case errors.Is(err, jwt.ErrInvalidIssuer):

@@ -336,6 +336,14 @@ func TestAPIRejectsBadTokens(t *testing.T) {
 			wantText:      "no expiry",
 		},
 		{
+			name:          "no sub claim",
+			authorization: "Bearer " + tn.sign(t, func(c map[string]any) { delete(c, "sub") }),
+			wantStatus:    http.StatusUnauthorized,
+			wantCode:      "invalid_token",
+			wantChallenge: invalidToken,
+			wantText:      "no subject",
+		},
+		{
 			name: "nbf past the clock skew",
 			authorization: "Bearer " + tn.sign(t, func(c map[string]any) {
 				c["nbf"] = time.Now().Add(5 * time.Minute).Unix()
@@ -1093,4 +1101,32 @@ func mustPKIX(t *testing.T, key *rsa.PublicKey) []byte {
 		t.Fatalf("marshal public key: %v", err)
 	}
 	return der
+}
+
+func TestAPIKeyFetchesBoundedWhileIssuerFails(t *testing.T) {
+	tn := startTenant(t)
+	var issuerCalls atomic.Int64
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		issuerCalls.Add(1)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+	}))
+	defer failing.Close()
+	h := newAPIHarness(t, tn, func(c *Config) {
+		c.API.Issuer = failing.URL + "/"
+		c.API.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	})
+
+	junk := "eyJhbGciOiJSUzI1NiIsImtpZCI6Inh4In0.eyJzdWIiOiJ4In0.AAAA"
+	for range 10 {
+		if got := h.launchWith(tn.sign(t, nil)); got.status != http.StatusServiceUnavailable {
+			t.Fatalf("POST /api/launch with the issuer failing: status %d, want 503", got.status)
+		}
+		h.launchWith(junk)
+	}
+	// The first request fetches; the others fall within the cool-down that
+	// follows a failed fetch. The provider may try discovery and keys once
+	// each, so allow two issuer requests.
+	if got := issuerCalls.Load(); got > 2 {
+		t.Errorf("issuer received %d requests for 20 API calls, want at most 2", got)
+	}
 }

@@ -299,11 +299,8 @@ func providerError(code, description string) *Problem {
 	return p
 }
 
-// exchangeProblem sorts a failed code exchange by who is at fault: the
-// provider refused the code, the provider could not be reached, or its
-// response failed verification.
 // clientRejected reports whether a token endpoint error code blames the
-// client's own credentials rather than the code. Auth0 answers a wrong client
+// client's own credentials rather than the code. Auth0 rejects a wrong client
 // secret with access_denied and the description "Unauthorized"; RFC 6749
 // section 5.2 names invalid_client and unauthorized_client.
 func clientRejected(code string) bool {
@@ -329,6 +326,9 @@ func errorCodeForLog(code string) string {
 	return code
 }
 
+// exchangeProblem sorts a failed code exchange by who is at fault: the
+// provider refused this server's credentials or the code, the provider could
+// not be reached, or its response failed verification.
 func exchangeProblem(err error) *Problem {
 	var (
 		retrieve *oauth2.RetrieveError

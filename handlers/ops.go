@@ -73,10 +73,10 @@ func (h *Handler) publicBase(c *gin.Context) *url.URL {
 		return h.baseURL
 	}
 	base := *h.baseURL
-	if proto := firstHeaderValue(c, "X-Forwarded-Proto"); proto == "http" || proto == "https" {
+	if proto := lastHeaderValue(c, "X-Forwarded-Proto"); proto == "http" || proto == "https" {
 		base.Scheme = proto
 	}
-	if host := firstHeaderValue(c, "X-Forwarded-Host"); validHost(host) {
+	if host := lastHeaderValue(c, "X-Forwarded-Host"); validHost(host) {
 		base.Host = host
 	}
 	return &base
@@ -102,9 +102,15 @@ func (h *Handler) fromTrustedProxy(c *gin.Context) bool {
 // the public one, so signing in from any other name could only fail.
 func (h *Handler) canonicalHost(c *gin.Context) {
 	base := h.publicBase(c)
-	if base != h.baseURL || strings.EqualFold(c.Request.Host, base.Host) {
-		// A trusted proxy named the host the browser used, or the request
-		// used the public host itself.
+	// The host the browser used: the one a trusted proxy reports, if any,
+	// and otherwise the request's own.
+	browserHost := c.Request.Host
+	if h.fromTrustedProxy(c) {
+		if forwarded := lastHeaderValue(c, "X-Forwarded-Host"); validHost(forwarded) {
+			browserHost = forwarded
+		}
+	}
+	if strings.EqualFold(browserHost, base.Host) {
 		c.Next()
 		return
 	}
@@ -128,11 +134,20 @@ func (h *Handler) canonicalHost(c *gin.Context) {
 	c.Abort()
 }
 
-// firstHeaderValue returns the first entry of a header that proxies may
-// have appended to, as in "https, http".
-func firstHeaderValue(c *gin.Context, name string) string {
-	value, _, _ := strings.Cut(c.GetHeader(name), ",")
-	return strings.ToLower(strings.TrimSpace(value))
+// lastHeaderValue returns the last entry of a header that proxies may have
+// appended to, across all its lines, as in "https, http". The last entry is
+// the one the nearest proxy, the trusted one, added; entries before it may
+// come from the client.
+func lastHeaderValue(c *gin.Context, name string) string {
+	lines := c.Request.Header.Values(name)
+	if len(lines) == 0 {
+		return ""
+	}
+	last := lines[len(lines)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.ToLower(strings.TrimSpace(last))
 }
 
 // validHost reports whether host is a plain host or host:port, with nothing

@@ -232,3 +232,51 @@ func TestRequestBodyLimit(t *testing.T) {
 		t.Errorf("POST /logout with a %d KiB body: status %d, want 413", maxBodyBytes>>10, got.status)
 	}
 }
+
+func TestCanonicalHostBehindProxy(t *testing.T) {
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	tests := []struct {
+		name          string
+		forwardedHost string
+		wantStatus    int
+	}{
+		{"proxy names the public host", "app.invalid", http.StatusOK},
+		{"proxy names another public host", "launch.example.com", http.StatusOK},
+		{"client adds a host before the proxy's", "evil.example, app.invalid", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.TrustedProxies = loopback })
+			h.client.Transport = http.DefaultTransport // the internal address as Host
+			req, _ := http.NewRequest(http.MethodGet, h.server.URL+"/", nil)
+			req.Header.Set("X-Forwarded-Host", tt.forwardedHost)
+			resp, err := h.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("GET / through the proxy: status %d (Location %q), want %d",
+					resp.StatusCode, resp.Header.Get("Location"), tt.wantStatus)
+			}
+		})
+	}
+}
+
+func TestForwardedHostUsesProxyEntry(t *testing.T) {
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	h := newHarness(t, func(c *Config) { c.TrustedProxies = loopback })
+	h.auth.withRedirect = true
+	req, _ := http.NewRequest(http.MethodGet, h.server.URL+"/login", nil)
+	req.Header.Set("X-Forwarded-Host", "evil.example, launch.example.com")
+	req.Header.Set("X-Forwarded-Proto", "http, https")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if got := loc.Query().Get("redirect_uri"); got != "https://launch.example.com/callback" {
+		t.Errorf("redirect_uri = %q, want the proxy's own entry https://launch.example.com/callback", got)
+	}
+}

@@ -20,9 +20,9 @@ type RateLimit struct {
 	Every time.Duration
 }
 
-// limiterIdleTTL is how long a person's limiter is kept after their last
-// launch. A limiter idle that long is full again, so dropping it loses
-// nothing.
+// limiterIdleTTL is the shortest time a person's limiter is kept after
+// their last launch. A limiter is kept at least until it would be full
+// again (Burst times Every), so dropping it loses nothing.
 const limiterIdleTTL = 30 * time.Minute
 
 // personLimiter keeps one token bucket per person, in memory. Each instance
@@ -83,15 +83,16 @@ func (l *personLimiter) prune(now time.Time) {
 		return
 	}
 	l.lastPrune = now
+	idle := max(limiterIdleTTL, time.Duration(l.limit.Burst)*l.limit.Every)
 	for person, b := range l.buckets {
-		if now.Sub(b.lastUsed) > limiterIdleTTL {
+		if now.Sub(b.lastUsed) > idle {
 			delete(l.buckets, person)
 		}
 	}
 }
 
 // checkLaunchRate takes one launch from person's allowance. When none is
-// left it sets Retry-After and returns a 429 problem that says when to try
+// left it sets Retry-After and returns a 429 problem that states when to try
 // again.
 func (h *Handler) checkLaunchRate(c *gin.Context, person string) *Problem {
 	ok, wait := h.launchLimiter.allow(person, h.now())

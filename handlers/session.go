@@ -166,10 +166,12 @@ func safeReturnPath(target string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return fallback
 	}
-	// Decoding must not reveal a second slash or a backslash either, because
-	// some servers and proxies decode the path before routing it.
+	// Decoding must not reveal a double slash, a backslash or a dot segment
+	// either, because some servers and proxies decode and clean the path
+	// before routing it, and "/x/..//host" cleans to "//host".
 	path, err := url.PathUnescape(u.EscapedPath())
-	if err != nil || strings.HasPrefix(path, "//") || strings.ContainsRune(path, '\\') {
+	if err != nil || strings.Contains(path, "//") || strings.ContainsRune(path, '\\') ||
+		hasDotSegment(path) {
 		return fallback
 	}
 	return u.RequestURI()
@@ -224,6 +226,16 @@ func (h *Handler) sessionLifetime(c *gin.Context) {
 		}
 	}
 	c.Next()
+}
+
+// hasDotSegment reports whether path has a "." or ".." segment.
+func hasDotSegment(path string) bool {
+	for segment := range strings.SplitSeq(path, "/") {
+		if segment == "." || segment == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // csrfToken returns the signed-in session's CSRF token.

@@ -37,6 +37,11 @@ func TestSafeReturnPath(t *testing.T) {
 		{"unicode line separator", "/a\u2028b", "/"},
 		{"too long", "/" + strings.Repeat("a", 3000), "/"},
 		{"bad escape", "/%zz", "/"},
+		{"dot segment before double slash", "/.//evil.example", "/"},
+		{"parent segment before double slash", "/x/..//evil.example", "/"},
+		{"encoded dot segments", "/%2e/%2fevil.example", "/"},
+		{"double slash later", "/launch//x", "/"},
+		{"dots inside a name", "/files/a..b/c.d", "/files/a..b/c.d"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

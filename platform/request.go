@@ -43,7 +43,8 @@ type checker interface {
 }
 
 // maxRetries is how many times a call that is safe to repeat is sent again
-// after a transient failure: a transport error, a 429 or a 5xx.
+// after a transient failure: a transport error or a 5xx. A 429 is not
+// retried, because the platform asked for fewer calls.
 const maxRetries = 2
 
 // do sends r under the per-call deadline and decodes a 2xx JSON response
@@ -80,13 +81,12 @@ func (r request) repeatable() bool {
 }
 
 // transient reports whether err may pass on its own: the platform was
-// unreachable, busy or failing, and the call's own deadline has not passed.
+// unreachable or failing, and the call's own deadline has not passed.
 func transient(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrUpstream) ||
-		errors.Is(err, ErrRateLimited)
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrUpstream)
 }
 
 // send makes one attempt of r.

@@ -48,8 +48,8 @@ func TestRetriesRepeatableCalls(t *testing.T) {
 			},
 		},
 		{
-			name: "token request after a 429", failures: 1, status: http.StatusTooManyRequests,
-			ok: tokenJSON, wantCalls: 2,
+			name: "token request not repeated after a 429", failures: 1, status: http.StatusTooManyRequests,
+			ok: tokenJSON, wantCalls: 1, wantErr: ErrRateLimited,
 			call: func(c *Client) error {
 				_, err := c.AccessToken(context.Background(), LaunchScopes, nil)
 				return err

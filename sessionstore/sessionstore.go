@@ -62,7 +62,7 @@ type cookieStore struct{ cookie.Store }
 // Options sets the cookie's attributes and makes the server reject a cookie
 // older than options.MaxAge too. gin-contrib/sessions' own Options sets only
 // the attributes, and securecookie would otherwise accept a copied cookie
-// for its default of 30 days, whatever the browser was told.
+// for its default of 30 days, whatever Max-Age the browser got.
 func (s cookieStore) Options(options sessions.Options) {
 	s.Store.Options(options)
 	if limiter, ok := s.Store.(interface{ MaxAge(int) }); ok && options.MaxAge > 0 {

@@ -163,8 +163,6 @@ func (r *envReader) duration(name string, fallback time.Duration) time.Duration 
 	return d
 }
 
-// url reads an absolute http or https URL. A value without a trailing path
-// keeps none, so callers can join paths to it.
 // baseURL reads the application's public URL: scheme and host only, because
 // the routes are served at the root and a redirect URI must not carry a
 // fragment (RFC 6749 section 3.1.2). An invalid value returns nil.
@@ -183,6 +181,8 @@ func (r *envReader) baseURL(name, fallback string) *url.URL {
 	return u
 }
 
+// url reads an absolute http or https URL. A value without a trailing path
+// keeps none, so callers can join paths to it.
 func (r *envReader) url(name, fallback string) *url.URL {
 	v := r.str(name, fallback)
 	u, err := url.Parse(v)
@@ -357,7 +357,8 @@ func (r *envReader) callbackURL(base *url.URL) string {
 	return u.String()
 }
 
-// hostnamePattern is what a LISTEN_HOST that is not an IP address may be.
+// hostnamePattern matches the host names that LISTEN_HOST accepts besides IP
+// addresses.
 var hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
 
 // portMismatch warns when BASE_URL names this machine on a port other than
@@ -383,8 +384,8 @@ func portMismatch(base *url.URL, port string) []string {
 		"to http://localhost:%s, or remove it to use that default", base, basePort, port, port)}
 }
 
-// tokenParamPattern is what PUREWEB_LAUNCH_TOKEN_PARAM may be: a query
-// parameter name that needs no escaping.
+// tokenParamPattern matches the query parameter names that
+// PUREWEB_LAUNCH_TOKEN_PARAM accepts: names that need no escaping.
 var tokenParamPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,64}$`)
 
 func (r *envReader) pureweb() (platform.Config, platform.LaunchConfig) {

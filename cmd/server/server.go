@@ -175,8 +175,8 @@ func buildApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error
 	authClient := &http.Client{Timeout: 15 * time.Second, Transport: upstreamTransport()}
 	cfg.Auth.HTTPClient = authClient
 	// The server starts even when the provider is unreachable: discovery
-	// goes on in the background, and sign-in says it is unavailable until
-	// then.
+	// goes on in the background, and sign-in reports that it is unavailable
+	// until then.
 	auth, err := authenticator.NewRetrying(ctx, cfg.Auth, logger)
 	if err != nil {
 		return nil, fmt.Errorf("%w (check the AUTH0_ variables)", err)
