@@ -731,3 +731,44 @@ func TestLogoutSignedOutGoesHome(t *testing.T) {
 		t.Errorf("POST /logout signed out: status %d, want 302", got.status)
 	}
 }
+
+func TestLaunchNeedsSameSiteRequest(t *testing.T) {
+	tests := []struct {
+		name       string
+		header     map[string]string
+		wantLaunch bool
+	}{
+		{"no fetch metadata", nil, true},
+		{"same origin", map[string]string{"Sec-Fetch-Site": "same-origin"}, true},
+		{"typed address", map[string]string{"Sec-Fetch-Site": "none"}, true},
+		{"link on another site", map[string]string{"Sec-Fetch-Site": "cross-site"}, false},
+		{"sibling subdomain", map[string]string{"Sec-Fetch-Site": "same-site"}, false},
+		{"prefetch", map[string]string{"Sec-Purpose": "prefetch"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.signIn("/")
+			req, _ := http.NewRequest(http.MethodGet, h.server.URL+"/launch", nil)
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := h.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET /launch: status %d, want 200", resp.StatusCode)
+			}
+			launched := len(h.launcher.names) > 0
+			if launched != tt.wantLaunch {
+				t.Errorf("launch minted = %v, want %v", launched, tt.wantLaunch)
+			}
+			if !tt.wantLaunch && !strings.Contains(string(body), `id="mint-launch" href="/launch"`) {
+				t.Errorf("GET /launch from another site: page has no button to launch")
+			}
+		})
+	}
+}

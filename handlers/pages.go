@@ -67,6 +67,12 @@ func (h *Handler) user(c *gin.Context) error {
 // stream launch link.
 func (h *Handler) launch(c *gin.Context) error {
 	data := h.view(c, "launch")
+	if crossSiteOrPrefetch(c) {
+		// Another site, or a prefetch, may open this page but not mint a
+		// launch: that takes a click on this site.
+		h.render(c, http.StatusOK, "launch-ready", data)
+		return nil
+	}
 	if p := h.checkLaunchRate(c, data.User.Subject); p != nil {
 		h.metrics.Launch("page", p.Reason)
 		return p
@@ -93,6 +99,23 @@ func (h *Handler) launch(c *gin.Context) error {
 	c.Header("Referrer-Policy", "no-referrer")
 	h.render(c, http.StatusOK, "launch", data)
 	return nil
+}
+
+// crossSiteOrPrefetch reports whether the browser says, through Fetch
+// Metadata, that another site started this request, or that it is a
+// prefetch. A launch costs an agent environment, so it must not follow from
+// a link on another site that SameSite=Lax cookies would let through.
+// Clients that send no Fetch Metadata, such as scripts, are not affected.
+// NOTE: after signing in at the identity provider, the redirect back counts
+// as cross-site, so a person who was sent to sign in from /launch confirms
+// once more.
+func crossSiteOrPrefetch(c *gin.Context) bool {
+	switch c.GetHeader("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	purpose := c.GetHeader("Sec-Purpose") + " " + c.GetHeader("Purpose")
+	return strings.Contains(purpose, "prefetch")
 }
 
 // environmentName names the agent environment after the person and the
