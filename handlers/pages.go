@@ -101,7 +101,7 @@ func (h *Handler) launch(c *gin.Context) error {
 	return nil
 }
 
-// crossSiteOrPrefetch reports whether the browser says, through Fetch
+// crossSiteOrPrefetch reports whether the browser signals, through Fetch
 // Metadata, that another site started this request, or that it is a
 // prefetch. A launch costs an agent environment, so it must not follow from
 // a link on another site that SameSite=Lax cookies would let through.
