@@ -25,6 +25,7 @@ body { margin: 0; font-family: system-ui, sans-serif; background: #f1f3f6; color
 .banner { background: #ffd84d; padding: .6rem 1rem; text-align: center; font-weight: 600; }
 main { max-width: 26rem; margin: 2.5rem auto; background: #fff; padding: 2rem;
   border-radius: .5rem; box-shadow: 0 1px 4px rgba(0, 0, 0, .15); }
+@media (max-width: 30rem) { main { margin: 1rem; padding: 1.25rem; } }
 h1 { margin-top: 0; font-size: 1.5rem; }
 h2 { font-size: 1rem; }
 label { display: block; margin-top: 1rem; font-weight: 600; }
