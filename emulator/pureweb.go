@@ -59,7 +59,7 @@ type PureWebConfig struct {
 	// during the wait gets no response. Zero adds none.
 	Latency time.Duration
 	// MaxEnvironments is how many live agent environments the emulator
-	// keeps before it answers 429. Zero means 1000. A load test that
+	// keeps before it responds with 429. Zero means 1000. A load test that
 	// creates an environment per launch needs more.
 	MaxEnvironments int
 	// Logger receives one line per token issued and request rejected. Nil

@@ -139,7 +139,7 @@ func (k *keySource) refresh(ctx context.Context, kid string) (any, error) {
 	return set, nil
 }
 
-// fetch asks provider for its key set through a call shared with the other
+// fetch requests the key set from provider through a call shared with the other
 // callers of the same name, and records the outcome. The shared call runs
 // without the caller's cancellation, so one caller giving up does not fail
 // the others; the HTTP client's Timeout bounds it.

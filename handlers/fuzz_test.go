@@ -8,7 +8,7 @@ import (
 )
 
 // FuzzCallbackQuery sends arbitrary query strings to /callback. Whatever
-// arrives, the answer is a redirect or a 4xx page, never a server error, and
+// arrives, the response is a redirect or a 4xx page, never a server error, and
 // nothing from the query is echoed unescaped.
 func FuzzCallbackQuery(f *testing.F) {
 	for _, seed := range []string{

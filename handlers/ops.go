@@ -64,7 +64,7 @@ func (h *Handler) sessionGuard(c *gin.Context) {
 	c.Next()
 }
 
-// publicBase returns the application's URL as the browser sees it. That is
+// publicBase returns the application's URL as the browser uses it. That is
 // BaseURL, unless the request came through a trusted proxy that sent
 // X-Forwarded-Proto or X-Forwarded-Host; headers from anyone else are
 // ignored, because they would let a client choose where sign-in returns.

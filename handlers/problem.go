@@ -88,9 +88,10 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	c.Abort()
 }
 
-// render writes the page called name with the given status. A template
-// failure cannot happen with the embedded, tested templates, but if it does,
-// the person still gets a plain-text response instead of a half-written page.
+// render writes the page called name with the given status. The embedded
+// templates are tested, so a template failure is not expected, but if one
+// happens, the person still gets a plain-text response instead of a
+// half-written page.
 func (h *Handler) render(c *gin.Context, status int, name string, data pageData) {
 	var buf bytes.Buffer
 	if err := h.pages.Render(&buf, name, data); err != nil {

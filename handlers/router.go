@@ -157,7 +157,7 @@ func New(cfg Config) (*gin.Engine, error) {
 		r.GET("/metrics", gin.WrapH(cfg.Metrics.Handler()))
 	}
 
-	// Routes below read the session, so they answer 503 while the session
+	// Routes below read the session, so they respond with 503 while the session
 	// store is down.
 	app := r.Group("/", h.canonicalHost, h.sessionGuard, h.sessionLifetime)
 	app.Match([]string{http.MethodGet, http.MethodHead}, "/", h.handle(h.home))

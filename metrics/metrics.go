@@ -77,7 +77,7 @@ func New() *Metrics {
 }
 
 // Handler serves the metrics in the Prometheus text format. On a nil
-// *Metrics it answers 404.
+// *Metrics it responds with 404.
 func (m *Metrics) Handler() http.Handler {
 	if m == nil {
 		return http.NotFoundHandler()

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// flakyServer fails the first failures requests with status, then answers
+// flakyServer fails the first failures requests with status, then responds
 // with ok. It counts every request.
 func flakyServer(t *testing.T, failures int32, status int, ok string) (*httptest.Server, *atomic.Int32) {
 	t.Helper()

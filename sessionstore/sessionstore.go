@@ -89,7 +89,7 @@ type RedisOptions struct {
 }
 
 // NewRedis returns a Redis store. It does not fail when Redis is down at
-// start: the server then answers 503 until Redis is reachable, and Ping
+// start: the server then responds with 503 until Redis is reachable, and Ping
 // reports the problem to the readiness check.
 func NewRedis(opts RedisOptions) (Store, error) {
 	if err := checkURL(opts.URL); err != nil {

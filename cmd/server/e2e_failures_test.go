@@ -43,7 +43,7 @@ func TestBrowserCancelledSignInAndOutage(t *testing.T) {
 		t.Errorf("after signing in again the browser is at %s, want %s/launch", loc, base)
 	}
 
-	// PureWeb goes down: the launch page says so and offers a retry.
+	// PureWeb goes down: the launch page reports it and offers a retry.
 	inst.demo.servers[len(inst.demo.servers)-1].Close()
 	resp, err = chromedp.RunResponse(ctx, chromedp.Navigate(base+"/launch"))
 	if err != nil {

@@ -304,7 +304,7 @@ func TestBrowserSignInLaunchLogout(t *testing.T) {
 	}
 
 	// The way back from the provider counts as a cross-site navigation, so
-	// the page asks for a click on this site before it mints a launch.
+	// the page requires a click on this site before it mints a launch.
 	err = chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.CSS("#mint-launch")),
 		chromedp.Click(chromedp.CSS("#mint-launch")),

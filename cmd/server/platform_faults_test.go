@@ -10,7 +10,7 @@ import (
 )
 
 // TestLaunchSurvivesPlatformFaults makes PureWeb fail in each way the
-// emulator can, and checks that the launch page says what happened, offers
+// emulator can, and checks that the launch page states what happened, offers
 // a retry, and logs one line naming the failed call.
 func TestLaunchSurvivesPlatformFaults(t *testing.T) {
 	tests := []struct {

@@ -279,8 +279,8 @@ func newSessionStore(cfg config, logger *slog.Logger) (sessionstore.Store, error
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := store.Ping(ctx); err != nil {
-		// Start anyway: pages answer 503 and /readyz fails until Redis
-		// answers, and then the service recovers by itself.
+		// Start anyway: pages respond with 503 and /readyz fails until Redis
+		// responds, and then the service recovers by itself.
 		logger.Warn("Redis is not reachable yet; serving 503 until it is", "error", err)
 	}
 	return store, nil
