@@ -46,7 +46,8 @@ type Config struct {
 	// Timeout that keeps up to 64 idle connections to the platform and does
 	// not follow redirects, so a redirect never resends the client secret to
 	// another address. A caller-supplied client keeps its own redirect
-	// policy and connection limits.
+	// policy and connection limits; build it with NewHTTPClient to keep the
+	// same redirect policy.
 	HTTPClient *http.Client
 
 	// CallTimeout is the deadline of each call, applied on top of the
@@ -144,9 +145,19 @@ func newHTTPClient() *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = maxIdleConnsPerHost
 
+	client := NewHTTPClient(transport)
+	client.Timeout = defaultClientTimeout
+	return client
+}
+
+// NewHTTPClient returns a client for Config.HTTPClient that sends requests
+// through transport and never follows a redirect, which would resend the
+// client secret to another address. It has no Timeout: every call already
+// runs under its own deadline (Config.CallTimeout), and a client Timeout
+// would cost a timer and a goroutine per call.
+func NewHTTPClient(transport http.RoundTripper) *http.Client {
 	return &http.Client{
 		Transport: transport,
-		Timeout:   defaultClientTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

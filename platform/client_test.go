@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +194,27 @@ func TestDefaultClientDoesNotFollowRedirects(t *testing.T) {
 	}
 	if n := len(fake.Requests()); n != 1 {
 		t.Errorf("fake platform received %d requests, want 1 without the redirect", n)
+	}
+}
+
+func TestNewHTTPClientFollowsNoRedirect(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the redirect was followed to %s", r.URL)
+	}))
+	defer target.Close()
+	redirecting := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
+	defer redirecting.Close()
+
+	client := NewHTTPClient(http.DefaultTransport)
+	resp, err := client.Post(redirecting.URL, "text/plain", nil)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect {
+		t.Errorf("POST status = %d, want the redirect itself (307)", resp.StatusCode)
+	}
+	if client.Timeout != 0 {
+		t.Errorf("Timeout = %v, want none (calls carry their own deadlines)", client.Timeout)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pureweb-auth/launchgate/emulator"
+	"github.com/pureweb-auth/launchgate/handlers"
 	"github.com/pureweb-auth/launchgate/internal/redistest"
 )
 
@@ -45,7 +46,7 @@ func startUpstreams(t *testing.T, callbackBases ...string) upstreams {
 		Issuer:       issuer,
 		Applications: []emulator.Application{app},
 		Audience:     emulator.DemoAudience,
-		Permissions:  []string{demoPermission},
+		Permissions:  []string{handlers.DefaultAPIPermission},
 	})
 	if err != nil {
 		t.Fatalf("emulator.NewAuth0: %v", err)

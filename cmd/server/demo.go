@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -15,10 +14,6 @@ import (
 	"github.com/pureweb-auth/launchgate/emulator"
 	"github.com/pureweb-auth/launchgate/platform"
 )
-
-// demoPermission is the permission that demo users' and applications'
-// access tokens carry when API_PERMISSION names no other.
-const demoPermission = "launch:stream"
 
 // demoServices are the running emulators of demo mode.
 type demoServices struct {
@@ -61,8 +56,9 @@ func startDemo(cfg *config, opts options, logger *slog.Logger) (*demoServices, e
 			CallbackURLs: []string{callback},
 			LogoutURLs:   []string{cfg.BaseURL.JoinPath("/").String()},
 		}},
-		Audience:    emulator.DemoAudience,
-		Permissions: []string{cmp.Or(cfg.APIPermission, demoPermission)},
+		Audience: emulator.DemoAudience,
+		// Demo tokens carry the permission the API requires.
+		Permissions: []string{cfg.APIPermission},
 		Logger:      logger.With("component", "auth0-emulator"),
 	})
 	if err != nil {

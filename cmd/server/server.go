@@ -182,17 +182,9 @@ func buildApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error
 		return nil, fmt.Errorf("%w (check the AUTH0_ variables)", err)
 	}
 
-	// No client Timeout: platform puts a deadline on every call's context,
-	// and a client Timeout would cost a timer and a goroutine per call on
-	// the launch path. The transport's ResponseHeaderTimeout is the backstop.
-	purewebClient := &http.Client{
-		Transport: a.metrics.InstrumentPureWeb(upstreamTransport()),
-		// Never follow a redirect: it would resend the client secret to
-		// another address.
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
+	// The transport's ResponseHeaderTimeout backs up platform's per-call
+	// deadlines.
+	purewebClient := platform.NewHTTPClient(a.metrics.InstrumentPureWeb(upstreamTransport()))
 	cfg.PureWeb.HTTPClient = purewebClient
 	client, err := platform.New(cfg.PureWeb)
 	if err != nil {
