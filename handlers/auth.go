@@ -52,7 +52,7 @@ func (h *Handler) login(c *gin.Context) error {
 	err = h.saveSession(c, s, h.cookie)
 	// A cookie session holds every pending sign-in; when they no longer fit,
 	// the oldest tabs' sign-ins give way to this one.
-	for isCookieTooLarge(err) && pending.dropOldest(attempt.State) {
+	for sessionstore.IsTooLarge(err) && pending.dropOldest(attempt.State) {
 		err = h.saveSession(c, s, h.cookie)
 	}
 	if err != nil {
@@ -262,7 +262,7 @@ func (h *Handler) saveSignIn(c *gin.Context, s sessions.Session,
 	}
 	err := h.saveSession(c, s, h.cookie)
 	for _, step := range shed {
-		if !isCookieTooLarge(err) {
+		if !sessionstore.IsTooLarge(err) {
 			break
 		}
 		if step() {

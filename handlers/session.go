@@ -3,7 +3,6 @@ package handlers
 import (
 	"crypto/subtle"
 	"encoding/gob"
-	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
-	"github.com/gorilla/securecookie"
 
 	"github.com/pureweb-auth/launchgate/authenticator"
 )
@@ -119,15 +117,6 @@ func (pl pendingLogins) dropOldest(keep string) bool {
 	}
 	delete(pl, oldest)
 	return true
-}
-
-// isCookieTooLarge reports whether err is securecookie's refusal to encode
-// a session past the browsers' 4096-byte cookie limit. securecookie v1.1.2
-// returns it as a plain formatted error inside a MultiError, with no value
-// or flag to test, so the message is matched.
-func isCookieTooLarge(err error) bool {
-	var cookieErr securecookie.Error
-	return errors.As(err, &cookieErr) && strings.Contains(err.Error(), "value is too long")
 }
 
 // take removes and returns the attempt for state, so that each state is

@@ -1,15 +1,11 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gin-contrib/sessions/cookie"
 
 	"github.com/pureweb-auth/launchgate/authenticator"
 )
@@ -137,20 +133,6 @@ func TestProfileForSessionDropsLargeClaims(t *testing.T) {
 	}
 	if got.Subject != "s" || got.Name != "n" {
 		t.Errorf("profile fields lost: %+v", got)
-	}
-}
-
-func TestIsCookieTooLarge(t *testing.T) {
-	store := cookie.NewStore([]byte(strings.Repeat("k", 32)), []byte(strings.Repeat("e", 32)))
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	s, _ := store.New(req, "s")
-	s.Values["big"] = strings.Repeat("z", 5000)
-	err := store.Save(req, httptest.NewRecorder(), s)
-	if !isCookieTooLarge(err) {
-		t.Errorf("isCookieTooLarge(%v) = false, want true", err)
-	}
-	if isCookieTooLarge(errors.New("dial tcp: connection refused")) {
-		t.Errorf("isCookieTooLarge(connection refused) = true, want false")
 	}
 }
 

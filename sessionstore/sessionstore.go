@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/boj/redistore"
@@ -196,11 +197,26 @@ func (s *redisStore) Ping(ctx context.Context) error {
 
 // IsUnavailable reports whether err from a store means the store could not
 // be reached, as opposed to a cookie that failed to decode, which only
-// means a new session.
+// means a new session, or a session too large to save.
 func IsUnavailable(err error) bool {
-	if err == nil {
+	if err == nil || IsTooLarge(err) {
 		return false
 	}
 	var cookieErr securecookie.Error
 	return !errors.As(err, &cookieErr)
+}
+
+// IsTooLarge reports whether err from Save means the session is too large
+// for the store: past the browsers' 4096-byte cookie limit for the cookie
+// store, or past RedisOptions.MaxValueBytes for Redis. Neither library
+// exports a value or a flag for it (securecookie v1.1.2 wraps a formatted
+// error in a MultiError, and redistore v1.4.1 returns errors.New), so the
+// messages are matched.
+func IsTooLarge(err error) bool {
+	if err == nil {
+		return false
+	}
+	message := err.Error()
+	return strings.Contains(message, "securecookie: the value is too long") ||
+		strings.Contains(message, "the value to store is too big")
 }

@@ -235,3 +235,32 @@ func TestRedisRegenerateChangesID(t *testing.T) {
 		t.Errorf("the old session ID still loads %v, want nothing", replay.Values["k"])
 	}
 }
+
+func TestIsTooLarge(t *testing.T) {
+	cookieStore, err := NewCookie(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redis := redistest.Start(t)
+	redisStore, err := NewRedis(RedisOptions{URL: redis.URL(), Secret: secret, MaxValueBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer redisStore.Close()
+
+	for name, store := range map[string]Store{"cookie": cookieStore, "redis": redisStore} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		s, _ := store.New(req, "s")
+		s.Values["big"] = strings.Repeat("z", 5000)
+		err := store.Save(req, httptest.NewRecorder(), s)
+		if !IsTooLarge(err) {
+			t.Errorf("%s store: IsTooLarge(%v) = false, want true", name, err)
+		}
+		if IsUnavailable(err) {
+			t.Errorf("%s store: IsUnavailable(%v) = true, want false for a size error", name, err)
+		}
+	}
+	if IsTooLarge(errors.New("dial tcp: connection refused")) {
+		t.Errorf("IsTooLarge(connection refused) = true, want false")
+	}
+}
