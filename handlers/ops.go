@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/netip"
@@ -65,21 +66,33 @@ func (h *Handler) sessionGuard(c *gin.Context) {
 }
 
 // publicBase returns the application's URL as the browser uses it. That is
-// BaseURL, unless the request came through a trusted proxy that sent
-// X-Forwarded-Proto or X-Forwarded-Host; headers from anyone else are
-// ignored, because they would let a client choose where sign-in returns.
+// BaseURL, unless a trusted proxy forwarded another scheme or host.
 func (h *Handler) publicBase(c *gin.Context) *url.URL {
-	if len(h.trustedProxies) == 0 || !h.fromTrustedProxy(c) {
+	proto, host := h.forwarded(c)
+	if proto == "" && host == "" {
 		return h.baseURL
 	}
 	base := *h.baseURL
-	if proto := lastHeaderValue(c, "X-Forwarded-Proto"); proto == "http" || proto == "https" {
-		base.Scheme = proto
-	}
-	if host := lastHeaderValue(c, "X-Forwarded-Host"); validHost(host) {
-		base.Host = host
-	}
+	base.Scheme = cmp.Or(proto, base.Scheme)
+	base.Host = cmp.Or(host, base.Host)
 	return &base
+}
+
+// forwarded returns the valid X-Forwarded-Proto and X-Forwarded-Host values
+// of a request from a trusted proxy, and "" for each one that is missing or
+// invalid. Headers from anyone else are ignored, because they would let a
+// client choose where sign-in returns.
+func (h *Handler) forwarded(c *gin.Context) (proto, host string) {
+	if len(h.trustedProxies) == 0 || !h.fromTrustedProxy(c) {
+		return "", ""
+	}
+	if value := lastHeaderValue(c, "X-Forwarded-Proto"); value == "http" || value == "https" {
+		proto = value
+	}
+	if value := lastHeaderValue(c, "X-Forwarded-Host"); validHost(value) {
+		host = value
+	}
+	return proto, host
 }
 
 func (h *Handler) fromTrustedProxy(c *gin.Context) bool {
@@ -104,12 +117,8 @@ func (h *Handler) canonicalHost(c *gin.Context) {
 	base := h.publicBase(c)
 	// The host the browser used: the one a trusted proxy reports, if any,
 	// and otherwise the request's own.
-	browserHost := c.Request.Host
-	if h.fromTrustedProxy(c) {
-		if forwarded := lastHeaderValue(c, "X-Forwarded-Host"); validHost(forwarded) {
-			browserHost = forwarded
-		}
-	}
+	_, forwardedHost := h.forwarded(c)
+	browserHost := cmp.Or(forwardedHost, c.Request.Host)
 	if strings.EqualFold(browserHost, base.Host) {
 		c.Next()
 		return
