@@ -4,9 +4,10 @@
 //
 // A sign-in runs in two requests. The first makes an [Attempt] with [NewAttempt],
 // stores it (in the session, for example) and redirects the browser to
-// [Authenticator.AuthCodeURL]. The callback checks the returned state with
-// [Attempt.StateMatches] and calls [Authenticator.Exchange] with the code and
-// the same Attempt.
+// [Authenticator.AuthCodeURL]. The callback finds the Attempt whose state
+// came back, with [Attempt.StateMatches] or by looking the state up among
+// the pending attempts, and calls [Authenticator.Exchange] with the code and
+// that Attempt.
 package authenticator
 
 import (

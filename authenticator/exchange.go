@@ -42,14 +42,14 @@ type Identity struct {
 	// set. It must not be logged.
 	AccessToken string
 	// Expiry is when the access token expires, or the zero time when the
-	// provider did not say.
+	// provider sent no expires_in.
 	Expiry time.Time
 }
 
 // Exchange redeems the authorization code with the PKCE verifier of at,
 // verifies the ID token (signature, issuer, audience, expiry, at_hash when
-// present) and checks its nonce against at.Nonce. The caller must have checked
-// the state with [Attempt.StateMatches] first.
+// present) and checks its nonce against at.Nonce. The caller must first have
+// matched the returned state to at, which Exchange cannot see.
 //
 // A refused exchange returns an error wrapping *oauth2.RetrieveError, and an
 // expired ID token one wrapping *oidc.TokenExpiredError. A missing ID token
