@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,13 +68,7 @@ func TestBrowserTryAPI(t *testing.T) {
 		t.Errorf("try page model_id = %q, want %q", launch.ModelID, emulator.DemoModelID)
 	}
 
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot /api/try: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(artifactDir(t), "try-page.png"), shot, 0o644); err != nil {
-		t.Errorf("save screenshot: %v", err)
-	}
+	saveScreenshot(t, ctx, "try-page.png")
 
 	// The link built from the JSON opens the stream page.
 	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS("#try-launch-link")))

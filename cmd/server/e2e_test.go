@@ -228,14 +228,7 @@ func TestBrowserSignInLaunchLogout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open /launch: %v", err)
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot /launch: %v", err)
-	}
-	shotPath := filepath.Join(artifactDir(t), "launch-page.png")
-	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
-		t.Errorf("save screenshot: %v", err)
-	}
+	saveScreenshot(t, ctx, "launch-page.png")
 	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#launch-link"), "href"))
 	if err != nil || !href.Exists {
 		t.Fatalf("read launch link href: exists=%v err=%v", href.Exists, err)
