@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -1128,5 +1129,37 @@ func TestAPIKeyFetchesBoundedWhileIssuerFails(t *testing.T) {
 	// each, so allow two issuer requests.
 	if got := issuerCalls.Load(); got > 2 {
 		t.Errorf("issuer received %d requests for 20 API calls, want at most 2", got)
+	}
+}
+
+// switchableTransport fails every request while down is set, as an issuer
+// that has gone away does.
+type switchableTransport struct{ down atomic.Bool }
+
+func (s *switchableTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if s.down.Load() {
+		return nil, errors.New("connect: connection refused")
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestAPIServesLastKeysWhileIssuerFails(t *testing.T) {
+	tn := startTenant(t)
+	transport := &switchableTransport{}
+	h := newAPIHarness(t, tn, func(c *Config) {
+		c.API.HTTPClient = &http.Client{Transport: transport, Timeout: 5 * time.Second}
+		c.API.KeyCacheTTL = time.Millisecond // every request finds the cache stale
+	})
+	if got := h.launchWith(tn.sign(t, nil)); got.status != http.StatusOK {
+		t.Fatalf("POST /api/launch with the issuer up: status %d, want 200", got.status)
+	}
+
+	transport.down.Store(true)
+	for i := range 3 {
+		time.Sleep(5 * time.Millisecond)
+		if got := h.launchWith(tn.sign(t, nil)); got.status != http.StatusOK {
+			t.Errorf("POST /api/launch %d with the issuer down: status %d, want 200 from the last keys fetched; body %s",
+				i+1, got.status, got.body)
+		}
 	}
 }

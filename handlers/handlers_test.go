@@ -42,6 +42,10 @@ type fakeAuth struct {
 
 	// withRedirect adds the attempt's RedirectURL to the authorization URL.
 	withRedirect bool
+
+	// notReady, when set, makes the fake behave like a provider that
+	// discovery has not reached yet.
+	notReady error
 }
 
 func (f *fakeAuth) AuthCodeURL(at authenticator.Attempt) string {
@@ -62,8 +66,14 @@ func (f *fakeAuth) Exchange(_ context.Context, code string,
 }
 
 func (f *fakeAuth) LogoutURL(returnTo string) string {
+	if f.notReady != nil {
+		return ""
+	}
 	return "https://idp.invalid/v2/logout?returnTo=" + url.QueryEscape(returnTo)
 }
+
+// Ready returns notReady, as authenticator.Retrying does before discovery.
+func (f *fakeAuth) Ready() error { return f.notReady }
 
 type fakeLauncher struct {
 	launch *platform.Launch
@@ -770,5 +780,26 @@ func TestLaunchNeedsSameSiteRequest(t *testing.T) {
 				t.Errorf("GET /launch from another site: page has no button to launch")
 			}
 		})
+	}
+}
+
+func TestProviderNotReady(t *testing.T) {
+	h := newHarness(t, nil)
+	h.signIn("/")
+	h.auth.notReady = errors.New("discovery failed: connection refused")
+
+	if got := h.get("/login"); got.status != http.StatusServiceUnavailable ||
+		!strings.Contains(got.body, "Sign-in is unavailable for now") {
+		t.Errorf("GET /login before discovery: status %d, want 503 saying sign-in is unavailable", got.status)
+	}
+	got := h.logout()
+	if got.status != http.StatusFound {
+		t.Fatalf("POST /logout before discovery: status %d, want 302", got.status)
+	}
+	if loc := got.header.Get("Location"); loc != "http://app.invalid/" {
+		t.Errorf("POST /logout before discovery: Location %q, want the home page", loc)
+	}
+	if after := h.get("/launch"); after.status != http.StatusFound {
+		t.Errorf("GET /launch after logout: status %d, want 302 (the local session ended)", after.status)
 	}
 }
