@@ -32,8 +32,8 @@ const (
 
 // NewRetrying checks cfg, then starts discovering the provider. The first
 // attempt runs before NewRetrying returns, so a reachable provider is ready
-// at once; later attempts run in the background until one succeeds or ctx is
-// done. Only an invalid cfg is an error.
+// at once. Later attempts run in the background until one succeeds or ctx
+// is done. Only an invalid cfg is an error.
 func NewRetrying(ctx context.Context, cfg Config, logger *slog.Logger) (*Retrying, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err

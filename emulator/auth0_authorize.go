@@ -28,7 +28,7 @@ type authorizationCode struct {
 	Request authorizationRequest
 	UserID  string
 	SID     string
-	Fault   Fault // how redeeming this code fails, FaultNone for not at all
+	Fault   Fault // the failure that redeeming this code simulates, or FaultNone
 }
 
 // authorizeError is an OAuth 2.0 error sent back to the redirect_uri

@@ -39,11 +39,32 @@ func TestPersonLimiterPrunesIdleBuckets(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	l.allow("alice", now)
 	l.allow("bob", now.Add(limiterIdleTTL+2*time.Minute))
-	if _, kept := l.buckets["alice"]; kept {
+	if _, found := l.buckets["alice"]; found {
 		t.Errorf("alice's idle bucket kept after %v, want dropped", limiterIdleTTL)
 	}
 	if len(l.buckets) != 1 {
 		t.Errorf("buckets = %d, want 1", len(l.buckets))
+	}
+}
+
+func TestPersonLimiterKeepsSlowBuckets(t *testing.T) {
+	// Ten launches an hour refill in an hour, longer than limiterIdleTTL.
+	l := newPersonLimiter(RateLimit{Burst: 10, Every: 6 * time.Minute})
+	now := time.Unix(1_700_000_000, 0)
+	for range 10 {
+		l.allow("alice", now)
+	}
+	// 32 minutes later, five launches have refilled, not ten.
+	later := now.Add(limiterIdleTTL + 2*time.Minute)
+	l.allow("bob", later) // prunes
+	allowed := 0
+	for range 10 {
+		if ok, _ := l.allow("alice", later); ok {
+			allowed++
+		}
+	}
+	if allowed != 5 {
+		t.Errorf("alice allowed %d launches 32m after using her burst of 10/1h, want 5", allowed)
 	}
 }
 
